@@ -1,0 +1,59 @@
+"""The ``hipform`` command line (Typer).
+
+Each command lives in ``hipform/commands/<name>.py`` and exposes ``register(app)``;
+those modules import only typer at module level, heavy packages inside the command.
+A :class:`~hipform.errors.HipformError` becomes one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from hipform.errors import HipformError
+
+app = typer.Typer(
+    name="hipform",
+    help=(
+        "Webcam pose-analysis form checker for hip and knee control: knee valgus, "
+        "lateral hip drop and lumbar arching during bridges, step-downs and "
+        "single-leg squats."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_COMMANDS = ("analyze", "live", "batch", "samples", "history", "progress", "models")
+
+
+def _register_all() -> None:
+    import importlib
+
+    for name in _COMMANDS:
+        mod = importlib.import_module(f"hipform.commands.{name}")
+        mod.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Console entry point."""
+    # Quieten MediaPipe/TFLite C++ logging unless the user asked for it.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        app()
+    except HipformError as e:
+        typer.echo(f"hipform: error: {e}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("hipform: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+"""`hipform samples` (not built yet)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("samples", help="(not built yet)", hidden=True)
+    def _stub() -> None:
+        raise typer.Exit(2)
