@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import queue
+import shutil
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from hipform import __version__
+from hipform.errors import ConfigError, HipformError, OutputError
 from hipform.landmarks import N_LANDMARKS, Landmarks
 
 SCHEMA = "hipform.analysis/1"
@@ -430,3 +435,134 @@ def _thumb_frames(scored: Scored) -> dict[int, list[str]]:
     for key, (_, i) in best.items():
         out.setdefault(i, []).append(key)
     return out
+
+
+# ----------------------------------------------------------------------------- outputs
+def write_metrics_csv(path: Path, scored: Scored) -> None:
+    header, rows = scored.metrics.csv_columns()
+    t = np.asarray(scored.raw.t_ms)
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "w") as f:
+        f.write(",".join(["frame", "t_ms", "detected", *header]) + "\n")
+        det = scored.raw.detected
+        for i in range(len(t)):
+            vals = ["" if not np.isfinite(v) else f"{v:.2f}" for v in rows[i]]
+            f.write(f"{i},{int(t[i])},{int(det[i])}," + ",".join(vals) + "\n")
+    tmp.replace(path)
+
+
+def _partial_dir(out_dir: Path) -> Path:
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    p = out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}-{time.monotonic_ns()}")
+    p.mkdir()
+    return p
+
+
+def _commit_dir(tmp: Path, out_dir: Path) -> None:
+    """Move the finished ``tmp`` folder to ``out_dir``, replacing an older one."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{time.monotonic_ns()}")
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_outputs(out_dir: Path, scored: Scored, *, video: Path | None, opts: AnalyzeOptions,
+                  elapsed_s: float, progress: Progress | None = None) -> dict:
+    """Write landmarks.npz, analysis.json, metrics.csv, annotated.mp4 and report.html
+    into ``out_dir`` atomically (all or nothing)."""
+    tmp = _partial_dir(out_dir)
+    try:
+        scored.raw.save(tmp / "landmarks.npz")
+        analysis = dict(scored.analysis)
+        write_metrics_csv(tmp / "metrics.csv", scored)
+        thumbs: dict[str, bytes] = {}
+        if video is not None and opts.write_video:
+            thumbs = _render_video(video, scored, tmp / "annotated.mp4", _thumb_frames(scored),
+                                   opts, progress)
+        write_json_atomic(tmp / "analysis.json", analysis)
+        if opts.write_report:
+            _write_report(tmp / "report.html", analysis, thumbs)
+        run = {"hipform": __version__, "elapsed_s": round(elapsed_s, 3),
+               "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+               "options": {k: str(v) for k, v in vars(opts).items()}}
+        write_json_atomic(tmp / "run.json", run)
+        _commit_dir(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return analysis
+
+
+def _write_report(path: Path, analysis: dict, thumbs: dict[str, bytes]) -> None:
+    try:
+        from hipform.report.html import render_report
+    except ImportError:  # report module not available in this build
+        return
+    render_report(analysis, path, thumbnails=thumbs or None)
+
+
+# ----------------------------------------------------------------------------- entry
+def analyze_video(
+    video: str | Path | None,
+    out_dir: str | Path,
+    options: AnalyzeOptions | None = None,
+    *,
+    landmarks: str | Path | Landmarks | None = None,
+    estimator: Any = None,
+    progress: Progress | None = None,
+    **kw: Any,
+) -> dict:
+    """Analyse one clip end to end and write its output folder. Returns analysis.json.
+
+    ``video``: a video file or image folder. ``landmarks``: a saved landmarks.npz (or a
+    Landmarks) to replay instead of running the model (``video`` then only feeds the
+    annotated video and may be None). ``estimator``: an already-open estimator to reuse
+    (batch workers load the model once). Extra keywords set AnalyzeOptions fields.
+    """
+    opts = options or AnalyzeOptions()
+    for k, v in kw.items():
+        if not hasattr(opts, k):
+            raise TypeError(f"analyze_video() got an unexpected option {k!r}")
+        setattr(opts, k, v)
+    if opts.stride < 1:
+        raise ConfigError(f"stride must be >= 1, got {opts.stride}")
+    out = Path(out_dir)
+    t0 = time.perf_counter()
+    video_path = Path(video) if video is not None else None
+    if landmarks is not None:
+        lm = landmarks if isinstance(landmarks, Landmarks) else Landmarks.load(landmarks)
+        if video_path is not None:
+            from hipform.video import probe_video
+
+            probe_video(video_path)
+    else:
+        if video_path is None:
+            raise HipformError("analyze needs a video (or --landmarks to replay)")
+        from hipform.video import open_source
+
+        source = open_source(video_path, fps=opts.image_fps)
+        own = estimator is None
+        if own:
+            from hipform.pose import open_estimator
+
+            estimator = open_estimator(opts.model, mode="video", person=opts.person)
+        try:
+            lm = extract_landmarks(source, estimator, stride=opts.stride,
+                                   pipelined=opts.pipelined, queue_size=opts.queue_size,
+                                   progress=progress)
+        finally:
+            if own:
+                estimator.close()
+        if video_path.is_dir():
+            video_path = None  # image folders get no annotated video
+    scored = score_landmarks(lm, opts)
+    try:
+        return write_outputs(out, scored, video=video_path, opts=opts,
+                             elapsed_s=time.perf_counter() - t0, progress=progress)
+    except OSError as e:
+        if isinstance(e, HipformError):
+            raise
+        raise OutputError(f"{out}: cannot write outputs ({e})") from e

@@ -1,11 +1,179 @@
-"""`hipform analyze` (being built)."""
+"""`hipform analyze`: offline analysis of one recorded video."""
 
 from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
+class ExerciseChoice(str, Enum):
+    auto = "auto"
+    bridge = "bridge"
+    step_down = "step_down"
+    single_leg_squat = "single_leg_squat"
+
+
+class SideChoice(str, Enum):
+    auto = "auto"
+    left = "left"
+    right = "right"
+
+
+class PersonChoice(str, Enum):
+    largest = "largest"
+    leftmost = "leftmost"
+    rightmost = "rightmost"
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("analyze", help="(being built)")
-    def _stub() -> None:
-        raise typer.Exit(2)
+    @app.command("analyze")
+    def analyze(
+        video: Annotated[Path | None, typer.Argument(
+            help="Video file (mp4, mov, avi, ...) or a folder of images.", show_default=False)]
+        = None,
+        out: Annotated[Path | None, typer.Option(
+            "--out", "-o", help="Output folder [default: runs/<video name>]. An existing "
+            "folder is replaced only once the new analysis has succeeded.")] = None,
+        exercise: Annotated[ExerciseChoice, typer.Option(
+            help="Exercise in the clip; 'auto' recognises it from the movement.")]
+        = ExerciseChoice.auto,
+        side: Annotated[SideChoice, typer.Option(
+            help="Stance (working) leg; 'auto' finds it from the motion.")] = SideChoice.auto,
+        model: Annotated[str | None, typer.Option(
+            help="Pose model: lite | full | heavy, or the path of a .task bundle. "
+            "[default: full]")] = None,
+        landmarks: Annotated[Path | None, typer.Option(
+            help="Replay a saved landmarks.npz instead of running the pose model "
+            "(re-scores with new settings; VIDEO is then optional).")] = None,
+        profile: Annotated[Path | None, typer.Option(
+            help="TOML profile of thresholds (see `hipform/profiles/default.toml`).")] = None,
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", help="Override one profile value, e.g. --set knee_valgus.flag=12 "
+            "(repeatable).")] = None,
+        video_out: Annotated[bool, typer.Option(
+            "--video/--no-video", help="Write the annotated video (annotated.mp4).")] = True,
+        report: Annotated[bool, typer.Option(
+            "--report/--no-report", help="Write the HTML report (report.html).")] = True,
+        stride: Annotated[int, typer.Option(
+            min=1, help="Run the model on every Nth frame and interpolate the rest "
+            "(faster, less accurate; see README for the measured effect).")] = 1,
+        person: Annotated[PersonChoice, typer.Option(
+            help="Whom to follow when several people are in view.")] = PersonChoice.largest,
+        subject: Annotated[str | None, typer.Option(help="Subject name or id for history.")]
+        = None,
+        save: Annotated[bool, typer.Option(
+            "--save/--no-save", help="Store the session in the history database.")] = True,
+        db: Annotated[Path | None, typer.Option(help="History database file.")] = None,
+        image_fps: Annotated[float, typer.Option(
+            help="Frame rate assumed for a folder of images (they carry no timestamps).")]
+        = 30.0,
+        json_out: Annotated[bool, typer.Option(
+            "--json", help="Print the summary as JSON instead of a sentence.")] = False,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    ) -> None:
+        """Analyse a recorded video: pose landmarks on every frame, knee valgus, hip drop,
+        lumbar arching and trunk lean per frame, reps, tempo, faults and cues.
+
+        Writes into the output folder: landmarks.npz (raw landmarks, replayable),
+        analysis.json, metrics.csv (one row per frame), annotated.mp4 (skeleton, angles
+        and cues drawn on the video) and report.html.
+
+        Exit codes: 0 done, 1 error (one line on stderr, nothing written), 2 bad usage.
+        """
+        import json
+        import sys
+
+        from hipform.errors import HipformError
+        from hipform.pipeline import AnalyzeOptions, analyze_video
+
+        if video is None and landmarks is None:
+            raise typer.BadParameter("give a VIDEO, or --landmarks to replay")
+        name = video.stem if video is not None else landmarks.parent.name  # type: ignore[union-attr]
+        out_dir = out or Path("runs") / name
+        opts = AnalyzeOptions(
+            model=model,
+            exercise=exercise.value,
+            side=None if side is SideChoice.auto else side.value,
+            profile=profile,
+            overrides=list(set_ or []),
+            write_video=video_out,
+            write_report=report,
+            stride=stride,
+            person=person.value,
+            subject=subject,
+            image_fps=image_fps,
+        )
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        console = Console(stderr=True)
+        with Progress(TextColumn("{task.description}"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total} frames"), TimeRemainingColumn(),
+                      console=console, disable=quiet or not console.is_terminal,
+                      transient=True) as bar:
+            task = bar.add_task(f"analysing {name}", total=None)
+            state = {"pass": 1}
+
+            def progress(done: int, total: int) -> None:
+                if done == 1 and state["pass"] > 1:
+                    bar.update(task, description=f"writing video {name}")
+                if done == 1:
+                    state["pass"] += 1
+                bar.update(task, completed=done, total=total or None)
+
+            analysis = analyze_video(video, out_dir, opts, landmarks=landmarks,
+                                     progress=progress)
+        src = analysis.get("source", {})
+        lost = int(src.get("frames_lost") or 0)
+        if lost:
+            typer.echo(f"hipform: warning: {src.get('path')}: {lost} frames could not be "
+                       f"decoded (truncated or corrupt file); analysed the "
+                       f"{src.get('frames')} that did", err=True)
+        stored = None
+        if save:
+            try:
+                from hipform.store import open_store
+
+                with open_store(db) as st:
+                    stored = st.save_analysis(analysis, subject=subject, source_kind="analyze")
+            except ImportError:
+                stored = None
+            except HipformError as e:
+                typer.echo(f"hipform: warning: not stored in history: {e}", err=True)
+        summary = _summary(analysis, out_dir, stored)
+        if json_out:
+            json.dump(summary, sys.stdout)
+            sys.stdout.write("\n")
+        else:
+            typer.echo(summary["line"])
+
+
+def _summary(a: dict, out_dir: Path, session_id: int | None) -> dict:
+    import math
+
+    fr = a.get("frames", {})
+    det = fr.get("detected", [])
+    n = len(det)
+    pct = 100.0 * sum(bool(d) for d in det) / n if n else 0.0
+    reps = a.get("reps") or []
+    faults: dict[str, int] = {}
+    for r in reps:
+        for f in r.get("faults", []):
+            faults[f["code"]] = faults.get(f["code"], 0) + 1
+    ex = a.get("exercise") or "unknown exercise"
+    side = f", {a['side']} leg" if a.get("side") else ""
+    fault_txt = ", ".join(f"{k} x{v}" for k, v in sorted(faults.items())) or "no faults"
+    kv = fr.get("knee_valgus_deg", {})
+    peaks = []
+    for s in ("left", "right"):
+        vals = [v for v in kv.get(s, []) if v is not None and math.isfinite(v)]
+        if vals:
+            peaks.append(f"{s} {max(vals):+.0f}°")
+    line = (f"{out_dir}: {n} frames, person on {pct:.0f}%, {ex}{side}: {len(reps)} reps, "
+            f"{fault_txt}; peak knee valgus {' / '.join(peaks) or 'n/a'}")
+    return {"out": str(out_dir), "frames": n, "detected_pct": round(pct, 1),
+            "exercise": a.get("exercise"), "side": a.get("side"), "reps": len(reps),
+            "faults": faults, "session_id": session_id, "line": line}
