@@ -45,6 +45,8 @@ def main() -> None:
     # Quieten MediaPipe/TFLite C++ logging unless the user asked for it.
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     try:
         app()
     except HipformError as e:

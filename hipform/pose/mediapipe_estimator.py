@@ -9,7 +9,11 @@ for longer than ``reacquire_ms`` it is chosen again by the same rule.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Literal
 
 import numpy as np
@@ -20,6 +24,32 @@ from hipform.pose.models import ModelInfo, resolve_model
 
 Mode = Literal["video", "image", "live"]
 Person = Literal["largest", "leftmost", "rightmost"]
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[list[str]]:
+    """Silence what the native LiteRT/MediaPipe code writes straight to fd 2 (INFO lines
+    at every model load and unload) unless HIPFORM_DEBUG is set. Yields a list that
+    receives the captured text, for error messages."""
+    captured: list[str] = []
+    if os.environ.get("HIPFORM_DEBUG"):
+        yield captured
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except OSError:  # no real fd 2 (embedded interpreters)
+        yield captured
+        return
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            captured.append(tmp.read().decode(errors="replace"))
 
 
 def _bbox(xy: np.ndarray) -> np.ndarray:
@@ -85,8 +115,10 @@ class MediaPipePoseEstimator:
             min_pose_presence_confidence=min_presence_confidence,
             min_tracking_confidence=min_tracking_confidence,
         )
+        self._warm = False
         try:
-            self._lmk = vision.PoseLandmarker.create_from_options(opts)
+            with quiet_native_stderr():
+                self._lmk = vision.PoseLandmarker.create_from_options(opts)
         except Exception as e:  # noqa: BLE001 - mediapipe raises plain RuntimeError
             raise ModelError(f"{info.path}: mediapipe cannot load this bundle ({e})") from e
 
@@ -127,10 +159,12 @@ class MediaPipePoseEstimator:
         if self._last_t is not None and t <= self._last_t:
             t = self._last_t + 1  # VIDEO mode needs strictly increasing timestamps
         self._last_t = t
-        if self.mode == "image":
-            res = self._lmk.detect(image)
+        if not self._warm:  # the first inference logs delegate creation to fd 2
+            with quiet_native_stderr():
+                res = self._detect(image, t)
+            self._warm = True
         else:
-            res = self._lmk.detect_for_video(image, t)
+            res = self._detect(image, t)
         cands = []
         for pose in res.pose_landmarks:
             a = np.array(
@@ -149,11 +183,17 @@ class MediaPipePoseEstimator:
             world = np.array([(p.x, p.y, p.z) for p in res.pose_world_landmarks[k]], np.float32)
         return cands[k], world
 
+    def _detect(self, image, t: int):  # noqa: ANN001, ANN202
+        if self.mode == "image":
+            return self._lmk.detect(image)
+        return self._lmk.detect_for_video(image, t)
+
     def close(self) -> None:
         lmk = getattr(self, "_lmk", None)
         if lmk is not None:
             self._lmk = None
-            lmk.close()
+            with quiet_native_stderr():
+                lmk.close()
 
     def __enter__(self) -> MediaPipePoseEstimator:
         return self

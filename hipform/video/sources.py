@@ -57,6 +57,11 @@ class VideoInfo:
 
 
 def _cv2():  # noqa: ANN202 - lazy import keeps `import hipform.video` light
+    import os
+
+    # FFmpeg and OpenCV print their own warnings for bad files; our typed errors say it.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     import cv2
 
     return cv2
@@ -75,13 +80,18 @@ def probe_video(path: str | Path) -> VideoInfo:
     cap = cv2.VideoCapture(str(p), cv2.CAP_FFMPEG)
     try:
         if not cap.isOpened():
-            raise NotAVideoError(f"{p}: not a video OpenCV can decode (unknown format or corrupt)")
+            raise NotAVideoError(
+                f"{p}: not a video that can be decoded (unknown format, truncated or corrupt)"
+            )
         w = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         h = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
         if w <= 0 or h <= 0:
             raise NotAVideoError(f"{p}: no video stream")
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        ok, _ = cap.read()  # fail early (before any model loads) on a frameless file
+        if not ok:
+            raise EmptyVideoError(f"{p}: video has no decodable frames")
         return VideoInfo(str(p), fps, max(n, 0), w, h)
     finally:
         cap.release()
