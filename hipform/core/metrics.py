@@ -1,22 +1,57 @@
-"""Per-frame metrics (contract; implementation in progress)."""
+"""Per-frame metrics of a clip: the :class:`Metrics` container and :func:`compute_metrics`.
+
+Definitions and sign conventions of each measure are in
+:mod:`hipform.core.kinematics` and docs/README_core.md.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import IntEnum
+import math
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from hipform.core import _block as b
+from hipform.core.kinematics import NanReason, _kernel
+from hipform.core.view import VIEW_NAMES, View
 
-class View(IntEnum):
-    """Camera view of the body, per frame."""
+__all__ = [
+    "View",
+    "Metrics",
+    "MetricsRow",
+    "NanReason",
+    "compute_metrics",
+    "find_quiet_stance_baseline",
+    "CHUNK",
+]
 
-    UNKNOWN = 0
-    FRONTAL = 1          # facing the camera (or back to it)
-    SAGITTAL_LEFT = 2    # subject's left side toward the camera
-    SAGITTAL_RIGHT = 3   # subject's right side toward the camera
-    OBLIQUE = 4
-    LYING = 5            # body axis roughly horizontal in the image
+#: frames per kernel call: keeps every temporary in cache (see benchmarks/bench_core.py).
+CHUNK = 16384
+
+_FIELDS_2 = ("knee_valgus", "hip_drop", "trunk_lean_frontal", "knee_flexion", "hip_flexion")
+_FIELDS_1 = ("pelvic_obliquity", "lumbar_extension", "trunk_lean_sagittal")
+
+
+class MetricsRow(NamedTuple):
+    """One frame's measures as Python floats (NaN where invalid), for the live engines."""
+
+    t_ms: int
+    knee_valgus_left: float
+    knee_valgus_right: float
+    pelvic_obliquity: float
+    hip_drop_left: float
+    hip_drop_right: float
+    lumbar_extension: float
+    trunk_lean_frontal_left: float
+    trunk_lean_frontal_right: float
+    trunk_lean_sagittal: float
+    knee_flexion_left: float
+    knee_flexion_right: float
+    hip_flexion_left: float
+    hip_flexion_right: float
+    view: View
+    view_confidence: float
 
 
 @dataclass(frozen=True)
@@ -34,8 +69,16 @@ class Metrics:
         trunk_lean_frontal: (T, 2) column k = "stance leg = side k", + = trunk leans
             toward that stance side.
         trunk_lean_sagittal: (T,) + = trunk leans forward.
-        knee_flexion, hip_flexion: (T, 2), 0 = straight.
+        knee_flexion, hip_flexion: (T, 2), 0 = straight; hip flexion + = thigh in front
+            of the trunk.
         view: int8 (T,) View codes; view_confidence: float32 (T,) in [0, 1].
+        nan_reason: dict field name -> uint8 array of the field's shape, NanReason bit
+            flags (0 = valid). Empty if computed with ``reasons=False``.
+        baseline_obliquity: the obliquity baseline (deg) used for hip_drop.
+        baseline_source: "given", "quiet_stance" (found in the clip) or "none_found"
+            (no quiet stance: 0 was used, hip_drop is then raw obliquity).
+        baseline_window: (start, stop) frames of the quiet stance used, or None.
+        visibility_min, view_gating, flexion_3d: the options the metrics were computed with.
     """
 
     t_ms: np.ndarray
@@ -49,6 +92,283 @@ class Metrics:
     hip_flexion: np.ndarray
     view: np.ndarray
     view_confidence: np.ndarray
+    nan_reason: dict[str, np.ndarray] = field(default_factory=dict)
+    baseline_obliquity: float = 0.0
+    baseline_source: str = "given"
+    baseline_window: tuple[int, int] | None = None
+    visibility_min: float = 0.5
+    view_gating: bool = True
+    flexion_3d: bool = False
 
     def __len__(self) -> int:
         return int(self.t_ms.shape[0])
+
+    # ------------------------------------------------------------------ access
+    def row(self, i: int) -> MetricsRow:
+        """Frame ``i`` as a :class:`MetricsRow` of Python floats (cheap; for live use)."""
+        kv, hd, lf = self.knee_valgus[i], self.hip_drop[i], self.trunk_lean_frontal[i]
+        kf, hf = self.knee_flexion[i], self.hip_flexion[i]
+        return MetricsRow(
+            int(self.t_ms[i]), float(kv[0]), float(kv[1]), float(self.pelvic_obliquity[i]),
+            float(hd[0]), float(hd[1]), float(self.lumbar_extension[i]), float(lf[0]),
+            float(lf[1]), float(self.trunk_lean_sagittal[i]), float(kf[0]), float(kf[1]),
+            float(hf[0]), float(hf[1]), View(int(self.view[i])),
+            float(self.view_confidence[i]),
+        )
+
+    def explain_nan(self, name: str, i: int, side: int | None = None) -> str:
+        """Why ``getattr(self, name)[i]`` (column ``side`` for (T, 2) fields) is NaN.
+
+        ``hip_drop`` shares its reasons with ``pelvic_obliquity``. Returns "valid" for a
+        finite value.
+        """
+        key = "pelvic_obliquity" if name == "hip_drop" else name
+        if key not in self.nan_reason:
+            raise KeyError(f"no NaN reasons for {name!r} (computed with reasons=False?)")
+        r = self.nan_reason[key][i]
+        if np.ndim(r) > 0:
+            r = r[0 if side is None else side]
+        return NanReason.explain(int(r))
+
+    # ------------------------------------------------------------------ export
+    def to_json_frames(self) -> dict[str, Any]:
+        """Per-frame series for analysis.json: NaN -> None, floats rounded to 0.01."""
+
+        def s(a: np.ndarray) -> list[float | None]:
+            vals = np.round(np.asarray(a, dtype=np.float64), 2).tolist()
+            return [None if v != v else v for v in vals]
+
+        def lr(a: np.ndarray) -> dict[str, list[float | None]]:
+            return {"left": s(a[:, 0]), "right": s(a[:, 1])}
+
+        return {
+            "knee_valgus_deg": lr(self.knee_valgus),
+            "pelvic_obliquity_deg": s(self.pelvic_obliquity),
+            "hip_drop_deg": lr(self.hip_drop),
+            "lumbar_extension_deg": s(self.lumbar_extension),
+            "trunk_lean_deg": {
+                "frontal": lr(self.trunk_lean_frontal),
+                "sagittal": s(self.trunk_lean_sagittal),
+            },
+            "knee_flexion_deg": lr(self.knee_flexion),
+            "hip_flexion_deg": lr(self.hip_flexion),
+            "view": [VIEW_NAMES[int(c)] for c in self.view.tolist()],
+            "view_confidence": s(self.view_confidence),
+        }
+
+    CSV_HEADER = (
+        "frame", "t_ms",
+        "knee_valgus_left_deg", "knee_valgus_right_deg",
+        "pelvic_obliquity_deg",
+        "hip_drop_left_deg", "hip_drop_right_deg",
+        "lumbar_extension_deg",
+        "trunk_lean_frontal_left_deg", "trunk_lean_frontal_right_deg",
+        "trunk_lean_sagittal_deg",
+        "knee_flexion_left_deg", "knee_flexion_right_deg",
+        "hip_flexion_left_deg", "hip_flexion_right_deg",
+        "view", "view_confidence",
+    )
+
+    def csv_columns(self) -> tuple[list[str], np.ndarray]:
+        """(header, rows float64 (T, 17)) for metrics.csv, one row per frame.
+
+        ``view`` is the integer :class:`View` code; NaN stays NaN (write as empty cell).
+        """
+        n = len(self)
+        cols = [
+            np.arange(n, dtype=np.float64), self.t_ms.astype(np.float64),
+            self.knee_valgus[:, 0], self.knee_valgus[:, 1], self.pelvic_obliquity,
+            self.hip_drop[:, 0], self.hip_drop[:, 1], self.lumbar_extension,
+            self.trunk_lean_frontal[:, 0], self.trunk_lean_frontal[:, 1],
+            self.trunk_lean_sagittal, self.knee_flexion[:, 0], self.knee_flexion[:, 1],
+            self.hip_flexion[:, 0], self.hip_flexion[:, 1], self.view, self.view_confidence,
+        ]
+        rows = np.empty((n, len(cols)), dtype=np.float64)
+        for j, c in enumerate(cols):
+            rows[:, j] = c
+        return list(self.CSV_HEADER), rows
+
+
+# ---------------------------------------------------------------------------- compute
+def _xyzv_of(lm) -> np.ndarray:
+    xyzv = lm.xyzv
+    if xyzv.dtype != np.float32:
+        xyzv = xyzv.astype(np.float32)
+    return xyzv
+
+
+def _run_all(lm, visibility_min: float, view_gating: bool, quiet: bool, reasons: bool,
+             use_world: bool) -> dict[str, Any]:
+    """Run the fused kernel over the clip in cache-sized chunks; (T,)/(T, 2) outputs."""
+    xyzv = _xyzv_of(lm)
+    world = lm.world if use_world else None
+    t = xyzv.shape[0]
+    if t <= CHUNK:  # one call, no copies (the live path: T = 1)
+        with np.errstate(all="ignore"):
+            o = _kernel(b.gather(xyzv), visibility_min, view_gating,
+                        None if world is None else b.gather_world(world), quiet, reasons)
+        for k in list(o):
+            if k == "nan_reason":
+                o[k] = {n: (a.T if a.ndim == 2 else a) for n, a in o[k].items()}
+            elif o[k].ndim == 2 and k != "quiet_sig":
+                o[k] = o[k].T
+        return o
+    out: dict[str, Any] = {}
+    for s in range(0, t, CHUNK):
+        e = min(t, s + CHUNK)
+        with np.errstate(all="ignore"):
+            o = _kernel(b.gather(xyzv, s, e), visibility_min, view_gating,
+                        None if world is None else b.gather_world(world, s, e), quiet, reasons)
+        if not out:
+            for k, a in o.items():
+                if k == "nan_reason":
+                    out[k] = {n: np.empty((t,) + r.shape[:-1][::-1], r.dtype)
+                              for n, r in a.items()}
+                elif k == "quiet_sig":
+                    out[k] = np.empty(a.shape[:-1] + (t,), a.dtype)
+                else:
+                    out[k] = np.empty((t,) + a.shape[:-1], a.dtype)
+        for k, a in o.items():
+            if k == "nan_reason":
+                for n, r in a.items():
+                    out[k][n][s:e] = r.T
+            elif k == "quiet_sig":
+                out[k][:, s:e] = a
+            else:
+                out[k][s:e] = a.T
+    return out
+
+
+def _quiet_window(obliq: np.ndarray, quiet_ok: np.ndarray, sig: np.ndarray,
+                  leg_len: np.ndarray, t_ms: np.ndarray, min_duration_ms: float,
+                  still_tol: float) -> tuple[int, int] | None:
+    """Stillest window of ``min_duration_ms`` where every frame is a quiet two-foot stance.
+
+    Motion = the largest standard deviation, over the window, of mid-hip and knee
+    positions (px), divided by the window's mean hip-ankle length. Vectorised with
+    cumulative sums.
+    """
+    n = obliq.shape[0]
+    if n < 2:
+        return None
+    dt = float(np.median(np.diff(t_ms)))
+    if not dt > 0:
+        return None
+    w = max(2, int(round(min_duration_ms / dt)))
+    if n < w:
+        return None
+    q = quiet_ok.astype(np.int64)
+    cq = np.concatenate(([0], np.cumsum(q)))
+    full = (cq[w:] - cq[:-w]) == w
+    if not full.any():
+        return None
+    sig = np.where(quiet_ok, sig, 0.0).astype(np.float64)
+    sig -= sig.sum(axis=1, keepdims=True) / max(1, int(q.sum()))
+    zero = np.zeros((sig.shape[0], 1))
+    c1 = np.concatenate((zero, np.cumsum(sig, axis=1)), axis=1)
+    c2 = np.concatenate((zero, np.cumsum(sig * sig, axis=1)), axis=1)
+    m1 = (c1[:, w:] - c1[:, :-w]) / w
+    m2 = (c2[:, w:] - c2[:, :-w]) / w
+    std = np.sqrt(np.maximum(m2 - m1 * m1, 0.0)).max(axis=0)
+    ll = np.where(quiet_ok, leg_len, 0.0).astype(np.float64)
+    cl = np.concatenate(([0.0], np.cumsum(ll)))
+    mean_ll = (cl[w:] - cl[:-w]) / w
+    motion = np.where(full & (mean_ll > 0), std / np.where(mean_ll > 0, mean_ll, 1.0), np.inf)
+    i = int(np.argmin(motion))
+    if not motion[i] <= still_tol:
+        return None
+    return i, i + w
+
+
+def find_quiet_stance_baseline(lm, *, visibility_min: float = 0.5,
+                               min_duration_ms: float = 500.0,
+                               still_tol: float = 0.01) -> float:
+    """Pelvic obliquity baseline (degrees) from the stillest quiet two-foot stance.
+
+    A frame qualifies when the view is FRONTAL, hips/knees/ankles are visible, both
+    ankles are level (height difference < 5 % of the hip-ankle length) and both knees
+    are near straight in the image (< 15 deg). The baseline is the median obliquity over
+    the stillest run of ``min_duration_ms`` qualifying frames whose mid-hip and knee
+    positions move less than ``still_tol`` hip-ankle lengths (standard deviation).
+
+    Args:
+        lm: Landmarks (pixels; ``t_ms`` gives the frame rate).
+    Returns:
+        float degrees, NaN if the clip has no such period (e.g. T = 1 in live use).
+    """
+    return _baseline(lm, visibility_min, min_duration_ms, still_tol)[0]
+
+
+def _baseline(lm, visibility_min, min_duration_ms=500.0, still_tol=0.01, o=None):
+    if len(lm) < 2:
+        return math.nan, None
+    if o is None:
+        o = _run_all(lm, visibility_min, True, True, False, False)
+    win = _quiet_window(o["pelvic_obliquity"], o["quiet_ok"], o["quiet_sig"], o["leg_len"],
+                        lm.t_ms, min_duration_ms, still_tol)
+    if win is None:
+        return math.nan, None
+    return float(np.nanmedian(o["pelvic_obliquity"][win[0]:win[1]])), win
+
+
+def compute_metrics(lm, *, baseline_obliquity: float | None = None,
+                    visibility_min: float = 0.5, view_gating: bool = True,
+                    use_world: bool = True, reasons: bool = True) -> Metrics:
+    """Every per-frame measure of a clip (or of one live frame, T = 1).
+
+    Args:
+        lm: :class:`hipform.landmarks.Landmarks`, x/y in pixels.
+        baseline_obliquity: quiet-stance pelvic obliquity (deg) for ``hip_drop``. None ->
+            :func:`find_quiet_stance_baseline` on this clip; if none is found 0 is used
+            and ``baseline_source`` says "none_found". Live use passes the value it set.
+        visibility_min: landmarks with visibility below this count as missing.
+        view_gating: True (default) -> a measure is NaN (reason WRONG_VIEW) in frames
+            whose view does not support it (valgus, obliquity, hip drop, frontal lean:
+            FRONTAL; sagittal lean: SAGITTAL_*; lumbar extension and 2-D flexion:
+            SAGITTAL_* or LYING). False -> raw geometry in every view.
+        use_world: compute knee/hip flexion in 3-D from ``lm.world`` when present
+            (valid in any view); else 2-D from pixels.
+        reasons: fill ``Metrics.nan_reason`` (a little extra work per frame).
+    Returns:
+        :class:`Metrics` (all arrays new; ``lm`` is not modified).
+    """
+    use_world = bool(use_world and lm.world is not None)
+    need_base = baseline_obliquity is None and len(lm) >= 2
+    o = _run_all(lm, visibility_min, view_gating, need_base, reasons, use_world)
+    window = None
+    if baseline_obliquity is not None:
+        base, source = float(baseline_obliquity), "given"
+    else:
+        base, window = _baseline(lm, visibility_min, o=o) if need_base else (math.nan, None)
+        source = "quiet_stance"
+        if not math.isfinite(base):
+            base, source = 0.0, "none_found"
+    obl = o["pelvic_obliquity"]
+    rel = obl - np.float32(base)
+    hd = np.empty((obl.shape[0], 2), np.float32)
+    np.negative(rel, out=hd[:, 0])
+    hd[:, 1] = rel
+    f2 = {k: np.ascontiguousarray(o[k]) for k in _FIELDS_2 if k != "hip_drop"}
+    nr = o.get("nan_reason", {})
+    if nr:
+        nr = {k: np.ascontiguousarray(a) for k, a in nr.items()}
+    return Metrics(
+        t_ms=np.array(lm.t_ms, dtype=np.int64),
+        knee_valgus=f2["knee_valgus"],
+        pelvic_obliquity=obl,
+        hip_drop=hd,
+        lumbar_extension=o["lumbar_extension"],
+        trunk_lean_frontal=f2["trunk_lean_frontal"],
+        trunk_lean_sagittal=o["trunk_lean_sagittal"],
+        knee_flexion=f2["knee_flexion"],
+        hip_flexion=f2["hip_flexion"],
+        view=o["view"],
+        view_confidence=o["view_confidence"],
+        nan_reason=nr,
+        baseline_obliquity=float(base),
+        baseline_source=source,
+        baseline_window=window,
+        visibility_min=float(visibility_min),
+        view_gating=bool(view_gating),
+        flexion_3d=use_world,
+    )
