@@ -671,6 +671,22 @@ class Store:
             out.append(rep)
         return out
 
+    def subjects(self) -> list[str]:
+        """Names of every subject with at least one stored session, sorted."""
+        return [r[0] for r in self._query(
+            "SELECT DISTINCT sub.name FROM subjects sub JOIN sessions s"
+            " ON s.subject_id = sub.id ORDER BY sub.name")]
+
+    def exercises(self, subject: str | None = None) -> list[str]:
+        """Exercises stored (for one subject when given), sorted; unknown ones left out."""
+        sql = ("SELECT DISTINCT s.exercise FROM sessions s LEFT JOIN subjects sub"
+               " ON sub.id = s.subject_id WHERE s.exercise IS NOT NULL")
+        args: list[Any] = []
+        if subject is not None:
+            sql += " AND sub.name = ?"
+            args.append(subject)
+        return [r[0] for r in self._query(sql + " ORDER BY s.exercise", args)]
+
     def trend(self, subject: str | None, exercise: str | None) -> list[dict[str, Any]]:
         """Per-session measures of one subject and exercise, oldest first.
 

@@ -225,10 +225,10 @@ def _plots(a: Mapping[str, Any]) -> str:
         if not series:
             continue
         thr = thresholds.get(tkey) or {} if tkey else {}
-        png = measure_plot_png(
-            t_s, series, title=title, flag=_num(thr.get("flag")),
-            severe=_num(thr.get("severe")), reps=reps,
-        )
+        kw = {"title": title, "flag": _num(thr.get("flag")),
+              "severe": _num(thr.get("severe")), "reps": reps}
+        wide = measure_plot_png(t_s, series, **kw)
+        narrow = measure_plot_png(t_s, series, width_in=4.6, height_in=2.9, dpi=150, **kw)
         bands = []
         if _num(thr.get("flag")) is not None:
             bands.append(f'<span class="chip sev-flag">flag ≥ {_deg(thr["flag"], 0)}</span>')
@@ -236,15 +236,22 @@ def _plots(a: Mapping[str, Any]) -> str:
             bands.append(f'<span class="chip sev-severe">severe ≥ {_deg(thr["severe"], 0)}'
                          "</span>")
         figs.append(
-            f'<figure class="plot"><img alt="{_e(title)} over time" '
-            f'src="{_data_uri(png, what=title)}"><figcaption>{_e(note)} {"".join(bands)}'
-            "</figcaption></figure>"
+            f'<figure class="plot"><picture><source media="(max-width: 600px)" '
+            f'srcset="{_data_uri(narrow, what=title)}"><img alt="{_e(title)} over time" '
+            f'src="{_data_uri(wide, what=title)}"></picture><figcaption>{_e(note)} '
+            f'{"".join(bands)}</figcaption></figure>'
         )
     if not figs:
         return ""
     return ('<section id="plots"><h2>Through the clip</h2><p class="muted">Grey bands are '
             "repetitions. Lines break where the person was not tracked.</p>"
             + "".join(figs) + "</section>")
+
+
+def _td(label: str, content: str, cls: str = "") -> str:
+    """A table cell carrying its column title (shown before the value on phones)."""
+    c = f" class='{cls}'" if cls else ""
+    return f"<td data-label='{_e(label)}'{c}><span class='v'>{content}</span></td>"
 
 
 def _rep_table(a: Mapping[str, Any]) -> str:
@@ -255,7 +262,7 @@ def _rep_table(a: Mapping[str, Any]) -> str:
     thr = a.get("thresholds") or {}
     cols = [(k, t, tk) for k, t, tk in _REP_MEASURES if any(k in r for r in reps)]
     has_rubric = any(isinstance(r.get("rubric"), dict) for r in reps)
-    head = ["Rep", "Time", "Down / hold / up"] + [t for _, t, _ in cols] + ["Faults"]
+    head = ["Rep", "Time"] + [t for _, t, _ in cols] + ["Faults"]
     if has_rubric:
         head.append("Rubric")
     rows = []
@@ -268,17 +275,18 @@ def _rep_table(a: Mapping[str, Any]) -> str:
                 and end is not None else "–")
         tempo = " / ".join(
             "–" if _num(r.get(k)) is None else f"{_num(r.get(k)):.1f}"
-            for k in ("eccentric_s", "hold_s", "concentric_s")) + " s"
-        cells = [f"<td class='num'>{num}</td>", f"<td class='nowrap'>{when}</td>",
-                 f"<td class='nowrap'>{tempo}</td>"]
-        for key, _, tkey in cols:
+            for k in ("eccentric_s", "hold_s", "concentric_s"))
+        time_cell = (f"<span class='nowrap'>{when}</span><div class='sub nowrap' "
+                     f"title='seconds down / hold / up'>{tempo} s</div>")
+        cells = [_td("Rep", f"<b>{num}</b>", "num rep"), _td("Time", time_cell)]
+        for key, title, tkey in cols:
             vals = _values(r.get(key))
             parts = []
             for side, v in vals.items():
                 sev = _severity(v, thr.get(tkey))
                 lab = f'<small>{_SIDE_SHORT.get(side, "")}</small> ' if side else ""
                 parts.append(f'<span class="val sev-{sev}">{lab}{_deg(v)}</span>')
-            cells.append(f"<td>{' '.join(parts) or '–'}</td>")
+            cells.append(_td(title, " ".join(parts) or "–"))
         chips = [
             f'<span class="chip sev-{_e(f.get("severity") or "flag")}">'
             f'{_e(_fault_short(f.get("code")))}'
@@ -287,13 +295,14 @@ def _rep_table(a: Mapping[str, Any]) -> str:
             for f in r.get("faults") or []
         ]
         clean = '<span class="chip sev-ok">clean</span>'
-        cells.append(f"<td class='faults'>{''.join(chips) or clean}</td>")
+        cells.append(_td("Faults", "".join(chips) or clean, "faults"))
         if has_rubric:
-            cells.append(f"<td>{_rubric_cell(r.get('rubric'))}</td>")
+            cells.append(_td("Rubric", _rubric_cell(r.get("rubric"))))
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
         '<section id="reps"><h2>Repetitions</h2><p class="muted">Peak value of each measure '
-        "in each rep, coloured against the thresholds.</p><div class='table-wrap'><table>"
+        "in each rep, coloured against the thresholds. Time shows the rep and, below it, "
+        "seconds down / hold / up.</p><div class='table-wrap'><table class='stack'>"
         "<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr></thead><tbody>"
         + "".join(rows) + "</tbody></table></div></section>"
     )
@@ -416,16 +425,18 @@ def _history(a: Mapping[str, Any], history: Sequence[Mapping[str, Any]] | None) 
         f = vs_first[key]
         if c.after is None:
             continue
+        side = "" if key[1] == "both" else f" <small>{_e(key[1])}</small>"
         rows.append(
-            f"<tr><td>{_e(MEASURE_LABELS.get(key[0], key[0]))}</td><td>{_e(key[1])}</td>"
-            f"<td class='num'>{_deg(f.before)}</td><td class='num'>{_deg(c.before)}</td>"
-            f"<td class='num'><b>{_deg(c.after)}</b></td>"
-            f"<td>{_verdict(c, NO_DATA)}</td><td>{_verdict(f, NO_DATA)}</td></tr>"
+            "<tr>" + _td("Measure", f"<b>{_e(MEASURE_LABELS.get(key[0], key[0]))}</b>{side}")
+            + _td("First", _deg(f.before), "num") + _td("Previous", _deg(c.before), "num")
+            + _td("This session", f"<b>{_deg(c.after)}</b>", "num")
+            + _td("vs previous", _verdict(c, NO_DATA)) + _td("vs first", _verdict(f, NO_DATA))
+            + "</tr>"
         )
     table = ""
     if rows:
         table = (
-            "<div class='table-wrap'><table><thead><tr><th>Measure</th><th>Side</th>"
+            "<div class='table-wrap'><table class='stack'><thead><tr><th>Measure</th>"
             "<th>First</th><th>Previous</th><th>This session</th><th>vs previous</th>"
             "<th>vs first</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
         )
@@ -433,18 +444,25 @@ def _history(a: Mapping[str, Any], history: Sequence[Mapping[str, Any]] | None) 
         {"recorded_at": h.get("recorded_at") or h.get("created"), "measures": measures(h)}
         for h in prev
     ] + [{"recorded_at": a.get("recorded_at") or a.get("created"), "measures": now}]
-    img = ""
+    imgs = []
     try:
         from hipform.report.plots import trend_plot_png
 
-        png = trend_plot_png(trend, sdd=DEFAULT_SDD, labels=MEASURE_LABELS)
-        img = (f'<figure class="plot"><img alt="Trend across sessions" '
-               f'src="{_data_uri(png, what="trend")}"><figcaption>Mean per-rep peak per '
-               "session. The shaded band is the first session ± the smallest detectable "
-               "difference: points inside it are within measurement error.</figcaption>"
-               "</figure>")
+        for m in [m for m in MEASURE_LABELS if m in now] + [
+                m for m in now if m not in MEASURE_LABELS]:
+            png = trend_plot_png(trend, sdd=DEFAULT_SDD, labels=MEASURE_LABELS, measures=[m],
+                                 width_in=4.6, height_in=2.7)
+            imgs.append(f'<img alt="{_e(MEASURE_LABELS.get(m, m))} across sessions" '
+                        f'src="{_data_uri(png, what="trend")}">')
     except ImportError:  # pragma: no cover
-        img = ""
+        imgs = []
+    img = ""
+    if imgs:
+        img = ("<figure class='plot'><div class='grid2'>" + "".join(imgs) + "</div>"
+               "<figcaption>Mean per-rep peak per session, the last point is this session. "
+               "The shaded band is the first session ± the smallest detectable difference: "
+               "points inside it are within measurement error of the first session."
+               "</figcaption></figure>")
     sdd_note = ", ".join(f"{MEASURE_LABELS[m].lower()} {v:g}°" for m, v in DEFAULT_SDD.items())
     return (
         f'<section id="history"><h2>Compared with your previous sessions ({len(prev)})</h2>'
@@ -458,8 +476,9 @@ def _verdict(c: Any, no_data: str) -> str:
     if c.verdict == no_data:
         return '<span class="chip sev-none">no data</span>'
     cls = {"improved": "better", "worse": "severe"}.get(c.verdict, "none")
-    return (f'<span class="chip sev-{cls}">{_e(c.verdict)}</span> '
-            f'<small>{c.delta:+.1f}°</small>')
+    text = "within error" if cls == "none" else c.verdict
+    delta = f"{c.delta:+.1f}°".replace("-", "−")
+    return f'<span class="chip sev-{cls}" title="{_e(c.verdict)}">{_e(text)} {delta}</span>'
 
 
 def _footer(a: Mapping[str, Any]) -> str:
@@ -544,7 +563,11 @@ font-size:.8rem;font-weight:600;white-space:nowrap}
 .sev-severe.val,.sev-severe.chip{background:var(--sev-bg);color:var(--sev)}
 .sev-none.val,.sev-none.chip{background:#f1f5f9;color:#475569}
 .rubric{font-size:.75rem;color:var(--muted);line-height:1.3;min-width:110px}
-.moments{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:14px}
+.moments{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:12px}
+.grid2{display:grid;grid-template-columns:1fr 1fr;gap:10px}
+.grid2 img{width:100%;height:auto;display:block}
+.nowrap{white-space:nowrap}
+.sub{font-size:.78rem;color:var(--muted);font-variant-numeric:tabular-nums}
 .moment{border:1px solid var(--line);border-radius:12px;overflow:hidden;background:#fff}
 .moment.sev-severe{border-color:#fca5a5}.moment.sev-flag{border-color:#fcd34d}
 .moment img{width:100%;height:auto;display:block;background:#111}
@@ -563,7 +586,18 @@ footer p{margin:.4rem 0}
 code{background:#f1f5f9;padding:1px 5px;border-radius:4px}
 @media (max-width:600px){
 main{padding:16px 12px 28px}h1{font-size:1.5rem}section{padding:14px 12px;border-radius:12px}
-.card-value{font-size:1.4rem}td,th{padding:6px 5px}}
+.card-value{font-size:1.4rem}td,th{padding:6px 5px}
+.grid2{grid-template-columns:1fr}
+table.stack thead{display:none}
+table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
+table.stack tr{border:1px solid var(--line);border-radius:10px;padding:6px 10px;margin:0 0 10px}
+table.stack td{display:flex;justify-content:space-between;align-items:baseline;gap:12px;
+border-bottom:1px dashed var(--line);padding:5px 0;text-align:right}
+table.stack td:last-child{border-bottom:0}
+table.stack td:before{content:attr(data-label);color:var(--muted);font-size:.78rem;
+text-transform:uppercase;letter-spacing:.04em;text-align:left;flex:0 0 auto}
+table.stack td.rep{font-size:1.05rem}
+.rubric{min-width:0}}
 @media print{body{background:#fff}section{break-inside:avoid;border-color:#ccc}}
 """
 

@@ -122,6 +122,9 @@ def trend_plot_png(
     sdd: Mapping[str, float] | None = None,
     labels: Mapping[str, str] | None = None,
     title: str | None = None,
+    measures: Sequence[str] | None = None,
+    width_in: float = 4.4,
+    height_in: float = 2.6,
     dpi: int = 130,
 ) -> bytes:
     """Trend of each measure per side across sessions (one panel per measure).
@@ -133,20 +136,24 @@ def trend_plot_png(
         sdd: smallest detectable difference per measure (degrees); drawn as a band of
             +/- SDD around the first session's value: points inside it are within
             measurement error of the first session.
+        measures: which measures to draw (default: every measure found), in order.
+        width_in, height_in: size of one panel, inches.
     Returns:
         PNG bytes.
     """
     sdd = sdd or {}
     labels = labels or {}
-    measures: list[str] = []
-    for row in trend:
-        for m in row.get("measures", {}):
-            if m not in measures:
-                measures.append(m)
+    if measures is None:
+        found: list[str] = []
+        for row in trend:
+            for m in row.get("measures", {}):
+                if m not in found:
+                    found.append(m)
+        measures = found
     n = max(len(measures), 1)
     ncols = 2 if n > 1 else 1
     nrows = (n + ncols - 1) // ncols
-    fig = _figure(4.4 * ncols, 2.6 * nrows + (0.4 if title else 0))
+    fig = _figure(width_in * ncols, height_in * nrows + (0.4 if title else 0))
     if title:
         fig.suptitle(title, fontsize=11.5, color=_INK, fontweight="bold", x=0.01, ha="left")
     x = np.arange(len(trend))

@@ -136,7 +136,7 @@ def compare_measures(
     :func:`hipform.store.session_measures`). Every measure/side present in either map
     gives one :class:`Change`, ordered by measure then side."""
     table = _merged_sdd(sdd)
-    order = list(DEFAULT_SDD) + sorted(set(before) | set(after) - set(DEFAULT_SDD))
+    order = list(DEFAULT_SDD) + sorted((set(before) | set(after)) - set(DEFAULT_SDD))
     out: list[Change] = []
     for m in order:
         if m not in before and m not in after:
