@@ -44,6 +44,7 @@ class AnalyzeOptions:
     write_report: bool = True
     stride: int = 1
     person: str = "largest"
+    people: int = 1  # how many people the model looks for (>= 2 to choose by `person`)
     subject: str | None = None
     session: str | None = None
     pipelined: bool = True
@@ -96,6 +97,41 @@ def _threaded(it: Iterable[Any], maxsize: int) -> Iterator[Any]:
                 th.join(0.05)
 
 
+class _Consumer:
+    """Runs ``fn(*item)`` for each item in a background thread (bounded queue).
+    The first error stops the work and is re-raised by :meth:`close`."""
+
+    def __init__(self, fn: Callable[..., None], maxsize: int) -> None:
+        self.fn = fn
+        self.q: queue.Queue = queue.Queue(maxsize=maxsize)
+        self.err: list[BaseException] = []
+        self.th = threading.Thread(target=self._run, name="hipform-writer", daemon=True)
+        self.th.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.q.get()
+            if item is None:
+                return
+            if self.err:
+                continue
+            try:
+                self.fn(*item)
+            except BaseException as e:  # noqa: BLE001 - re-raised in close()
+                self.err.append(e)
+
+    def put(self, item: tuple) -> None:
+        if self.err:
+            raise self.err[0]
+        self.q.put(item)
+
+    def close(self, raise_errors: bool = True) -> None:
+        self.q.put(None)
+        self.th.join()
+        if self.err and raise_errors:
+            raise self.err[0]
+
+
 class _Growable:
     """Append-only float32 buffer of rows of a fixed shape (amortised doubling)."""
 
@@ -145,9 +181,16 @@ def extract_landmarks(
     pipelined: bool = True,
     queue_size: int = 8,
     progress: Progress | None = None,
+    annotate: Callable[[Any, np.ndarray], None] | None = None,
 ) -> Landmarks:
     """Run ``estimator`` over every frame of ``source`` (every ``stride``-th frame, the
-    rest linearly interpolated between detected neighbours). Returns raw landmarks."""
+    rest linearly interpolated between detected neighbours). Returns raw landmarks.
+
+    With ``pipelined`` the source is decoded in a reader thread; ``annotate(frame, row)``
+    (e.g. drawing and encoding the annotated video) runs in a writer thread, so the model
+    thread only runs the model. Both queues are bounded: memory does not grow with the
+    clip's length.
+    """
     info = source.info
     total = int(info.get("frames") or 0)
     xyzv = _Growable((N_LANDMARKS, 4))
@@ -158,16 +201,30 @@ def extract_landmarks(
         frames = _threaded(frames, queue_size)
     nan4 = np.full((N_LANDMARKS, 4), np.nan, np.float32)
     nan3 = np.full((N_LANDMARKS, 3), np.nan, np.float32)
-    for fr in frames:
-        if fr.index % stride == 0:
-            row, w = estimator.process(fr.bgr, fr.t_ms)
-        else:
-            row, w = nan4, None
-        xyzv.append(row)
-        world.append(nan3 if w is None else w)
-        t_ms.append(fr.t_ms)
-        if progress is not None:
-            progress(fr.index + 1, total)
+    consumer = None
+    if annotate is not None:
+        consumer = _Consumer(annotate, queue_size) if pipelined else None
+    try:
+        for fr in frames:
+            if fr.index % stride == 0:
+                row, w = estimator.process(fr.bgr, fr.t_ms)
+            else:
+                row, w = nan4, None
+            xyzv.append(row)
+            world.append(nan3 if w is None else w)
+            t_ms.append(fr.t_ms)
+            if consumer is not None:
+                consumer.put((fr, row))
+            elif annotate is not None:
+                annotate(fr, row)
+            if progress is not None:
+                progress(fr.index + 1, total)
+    except BaseException:
+        if consumer is not None:
+            consumer.close(raise_errors=False)
+        raise
+    if consumer is not None:
+        consumer.close()
     info = source.info  # frames_lost is known only after iteration
     x = xyzv.array()
     wld = world.array()
@@ -225,14 +282,15 @@ def smooth_offline(lm: Landmarks) -> Landmarks:
     return filters.smooth_offline(lm)
 
 
-def score_landmarks(lm: Landmarks, opts: AnalyzeOptions) -> Scored:
+def score_landmarks(lm: Landmarks, opts: AnalyzeOptions, profile: Any = None) -> Scored:
     """Landmarks -> metrics, exercise result and the analysis.json dict (deterministic:
     the same landmarks always give the same dict, which is what replay relies on)."""
     from hipform.config import load_profile
     from hipform.core.metrics import View, compute_metrics
     from hipform.exercises import analyze_exercise
 
-    profile = load_profile(opts.profile, overrides=list(opts.overrides))
+    if profile is None:
+        profile = load_profile(opts.profile, overrides=list(opts.overrides))
     smooth = smooth_offline(lm) if len(lm) else lm
     metrics = compute_metrics(smooth)
     result = analyze_exercise(smooth, metrics, exercise=opts.exercise, side=opts.side,
@@ -268,175 +326,6 @@ def score_landmarks(lm: Landmarks, opts: AnalyzeOptions) -> Scored:
     return Scored(lm, smooth, metrics, result, profile, analysis)
 
 
-# ----------------------------------------------------------------------------- pass 2
-_SIDES = ("left", "right")
-
-
-def _sev(value: float, flag: float | None, severe: float | None) -> int:
-    if not np.isfinite(value) or flag is None:
-        return 0
-    if severe is not None and value > severe:
-        return 2
-    return 1 if value > flag else 0
-
-
-def _thr(th: dict, key: str) -> tuple[float | None, float | None]:
-    d = th.get(key) or {}
-    return d.get("flag"), d.get("severe")
-
-
-class HudTimeline:
-    """Per-frame HUD state of an offline analysis (what a live session would have
-    shown at that moment: reps done so far, phase, the cue on screen)."""
-
-    CUE_SHOW_MS = 2500
-
-    def __init__(self, scored: Scored) -> None:
-        a = scored.analysis
-        self.a = a
-        self.m = scored.metrics
-        self.t = np.asarray(scored.raw.t_ms)
-        self.reps = a.get("reps") or []
-        self.cues = sorted(a.get("cues") or [], key=lambda c: c.get("t_ms", 0))
-        self.th = a.get("thresholds") or {}
-        self.side = a.get("side")
-
-    def at(self, i: int):
-        from hipform.report.overlay import HudState
-
-        t = int(self.t[i])
-        done = [r for r in self.reps if (r.get("end_ms") or 0) <= t]
-        phase = "rest"
-        for r in self.reps:
-            s, b, e = r.get("start_ms"), r.get("bottom_ms"), r.get("end_ms")
-            if s is not None and e is not None and s <= t <= e:
-                phase = "down" if b is not None and t <= b else "up"
-        faults: dict[str, int] = {}
-        for r in done:
-            for f in r.get("faults", []):
-                faults[f["code"]] = faults.get(f["code"], 0) + 1
-        last = done[-1] if done else None
-        tempo = ""
-        if last is not None:
-            parts = [last.get("eccentric_s"), last.get("hold_s"), last.get("concentric_s")]
-            tempo = "/".join("-" if p is None else f"{p:.1f}" for p in parts) + " s"
-        cue, sev = "", 1
-        for c in self.cues:
-            if c["t_ms"] <= t < c["t_ms"] + self.CUE_SHOW_MS:
-                cue, sev = c.get("message", ""), int(c.get("severity", 1) or 1)
-        hud = HudState(exercise=self.a.get("exercise") or "", side=self.side or "",
-                       reps=len(done), phase=phase, last_tempo=tempo, faults=faults,
-                       cue=cue, cue_severity=sev)
-        hud.angles = self.angles(i)
-        return hud
-
-    def angles(self, i: int) -> list[tuple[int, str, int]]:
-        from hipform.landmarks import LM
-
-        m, out = self.m, []
-        vf, vs = _thr(self.th, "knee_valgus_deg")
-        for k, knee in enumerate((LM.LEFT_KNEE, LM.RIGHT_KNEE)):
-            v = float(m.knee_valgus[i, k])
-            if np.isfinite(v):
-                out.append((int(knee), f"valgus {v:+.0f}", _sev(v, vf, vs)))
-        hf, hs = _thr(self.th, "hip_drop_deg")
-        if self.side in _SIDES:
-            k = _SIDES.index(self.side)
-            v = float(m.hip_drop[i, k])
-            if np.isfinite(v):
-                hip = LM.RIGHT_HIP if k == 0 else LM.LEFT_HIP  # label the side that drops
-                out.append((int(hip), f"hip drop {v:+.0f}", _sev(v, hf, hs)))
-        lf, ls = _thr(self.th, "lumbar_extension_deg")
-        v = float(m.lumbar_extension[i])
-        if np.isfinite(v):
-            out.append((int(LM.LEFT_HIP), f"lumbar {v:+.0f}", _sev(v, lf, ls)))
-        return out
-
-
-def _render_video(video: Path, scored: Scored, out_path: Path, thumbs_at: dict[int, list[str]],
-                  opts: AnalyzeOptions, progress: Progress | None) -> dict[str, bytes]:
-    """Decode ``video`` again, draw the overlay on every frame and encode it (writer
-    thread). Returns JPEG thumbnails of the frames named in ``thumbs_at``."""
-    import cv2
-
-    from hipform.report.overlay import draw_overlay
-    from hipform.video import VideoFileSource, VideoSink
-
-    src = VideoFileSource(video)
-    info = scored.raw.meta.get("source", {}) if scored.raw.meta else {}
-    fps = float(info.get("fps") or src.vinfo.fps or 30.0)
-    sink = VideoSink(out_path, fps, (src.vinfo.width, src.vinfo.height))
-    timeline = HudTimeline(scored)
-    xy = scored.smooth.xyzv
-    thumbs: dict[str, bytes] = {}
-    q: queue.Queue = queue.Queue(maxsize=opts.queue_size)
-    err: list[BaseException] = []
-
-    def write() -> None:
-        while True:
-            img = q.get()
-            if img is None:
-                return
-            if not err:
-                try:
-                    sink.write(img)
-                except BaseException as e:  # noqa: BLE001
-                    err.append(e)
-
-    wt = threading.Thread(target=write, name="hipform-writer", daemon=True)
-    wt.start()
-    frames: Iterable[Any] = _threaded(src, opts.queue_size) if opts.pipelined else src
-    n = len(scored.raw)
-    try:
-        for fr in frames:
-            if fr.index >= n:
-                break
-            img = draw_overlay(fr.bgr, xy[fr.index], timeline.at(fr.index))
-            for key in thumbs_at.get(fr.index, []):
-                ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
-                if ok:
-                    thumbs[key] = buf.tobytes()
-            if opts.pipelined:
-                q.put(img)
-            else:
-                sink.write(img)
-            if progress is not None:
-                progress(fr.index + 1, n)
-    except BaseException:
-        q.put(None)
-        wt.join()
-        sink.abort()
-        raise
-    q.put(None)
-    wt.join()
-    if err:
-        sink.abort()
-        raise err[0]
-    sink.close()
-    return thumbs
-
-
-def _thumb_frames(scored: Scored) -> dict[int, list[str]]:
-    """Frame index of the worst moment of each fault (by code and side)."""
-    t = np.asarray(scored.raw.t_ms)
-    best: dict[str, tuple[float, int]] = {}
-    for r in scored.analysis.get("reps") or []:
-        for f in r.get("faults", []):
-            key = f"{f.get('code')}:{f.get('side') or ''}"
-            val = f.get("value")
-            val = float(val) if isinstance(val, int | float) and math.isfinite(val) else 0.0
-            at = f.get("t_ms", r.get("bottom_ms"))
-            if at is None or not len(t):
-                continue
-            i = int(np.clip(np.searchsorted(t, at), 0, len(t) - 1))
-            if key not in best or abs(val) > abs(best[key][0]):
-                best[key] = (val, i)
-    out: dict[int, list[str]] = {}
-    for key, (_, i) in best.items():
-        out.setdefault(i, []).append(key)
-    return out
-
-
 # ----------------------------------------------------------------------------- outputs
 def write_metrics_csv(path: Path, scored: Scored) -> None:
     header, rows = scored.metrics.csv_columns()
@@ -469,31 +358,65 @@ def _commit_dir(tmp: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_outputs(out_dir: Path, scored: Scored, *, video: Path | None, opts: AnalyzeOptions,
-                  elapsed_s: float, progress: Progress | None = None) -> dict:
-    """Write landmarks.npz, analysis.json, metrics.csv, annotated.mp4 and report.html
-    into ``out_dir`` atomically (all or nothing)."""
-    tmp = _partial_dir(out_dir)
-    try:
-        scored.raw.save(tmp / "landmarks.npz")
-        analysis = dict(scored.analysis)
-        write_metrics_csv(tmp / "metrics.csv", scored)
-        thumbs: dict[str, bytes] = {}
-        if video is not None and opts.write_video:
-            thumbs = _render_video(video, scored, tmp / "annotated.mp4", _thumb_frames(scored),
-                                   opts, progress)
-        write_json_atomic(tmp / "analysis.json", analysis)
-        if opts.write_report:
-            _write_report(tmp / "report.html", analysis, thumbs)
-        run = {"hipform": __version__, "elapsed_s": round(elapsed_s, 3),
-               "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-               "options": {k: str(v) for k, v in vars(opts).items()}}
-        write_json_atomic(tmp / "run.json", run)
-        _commit_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+def write_outputs(tmp: Path, scored: Scored, *, opts: AnalyzeOptions, elapsed_s: float,
+                  thumb_source: Path | None = None) -> dict:
+    """Write landmarks.npz, analysis.json, metrics.csv and report.html into the partial
+    folder ``tmp`` (annotated.mp4, if wanted, is already there from pass 1).
+    ``thumb_source``: the annotated video (or the clip) to cut fault thumbnails from."""
+    scored.raw.save(tmp / "landmarks.npz")
+    analysis = scored.analysis
+    write_metrics_csv(tmp / "metrics.csv", scored)
+    write_json_atomic(tmp / "analysis.json", analysis)
+    if opts.write_report:
+        thumbs = _thumbnails(thumb_source, scored) if thumb_source is not None else {}
+        _write_report(tmp / "report.html", analysis, thumbs)
+    run = {"hipform": __version__, "elapsed_s": round(elapsed_s, 3),
+           "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+           "options": {k: str(v) for k, v in vars(opts).items()}}
+    write_json_atomic(tmp / "run.json", run)
     return analysis
+
+
+def _thumb_frames(scored: Scored) -> dict[int, list[str]]:
+    """Frame index of the worst moment of each fault, keyed "code:side"."""
+    t = np.asarray(scored.raw.t_ms)
+    best: dict[str, tuple[float, int]] = {}
+    for r in scored.analysis.get("reps") or []:
+        for f in r.get("faults", []):
+            key = f"{f.get('code')}:{f.get('side') or ''}"
+            val = f.get("value")
+            val = float(val) if isinstance(val, int | float) and math.isfinite(val) else 0.0
+            at = f.get("t_ms", r.get("bottom_ms"))
+            if at is None or not len(t):
+                continue
+            i = int(np.clip(np.searchsorted(t, at), 0, len(t) - 1))
+            if key not in best or abs(val) > abs(best[key][0]):
+                best[key] = (val, i)
+    out: dict[int, list[str]] = {}
+    for key, (_, i) in best.items():
+        out.setdefault(i, []).append(key)
+    return out
+
+
+def _thumbnails(video: Path, scored: Scored, max_width: int = 480) -> dict[str, bytes]:
+    """JPEG thumbnails of the worst moment of each fault, cut from ``video``."""
+    want = _thumb_frames(scored)
+    if not want:
+        return {}
+    import cv2
+
+    from hipform.video import read_frames_at
+
+    out: dict[str, bytes] = {}
+    for i, img in read_frames_at(video, sorted(want)).items():
+        h, w = img.shape[:2]
+        if w > max_width:
+            img = cv2.resize(img, (max_width, int(h * max_width / w)), interpolation=cv2.INTER_AREA)
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if ok:
+            for key in want[i]:
+                out[key] = buf.tobytes()
+    return out
 
 
 def _write_report(path: Path, analysis: dict, thumbs: dict[str, bytes]) -> None:
@@ -505,6 +428,19 @@ def _write_report(path: Path, analysis: dict, thumbs: dict[str, bytes]) -> None:
 
 
 # ----------------------------------------------------------------------------- entry
+def _make_annotator(sink: Any, width: int, height: int, opts: AnalyzeOptions,
+                    profile: Any) -> Callable[[Any, np.ndarray], None]:
+    from hipform.report.annotate import CausalAnnotator
+
+    ann = CausalAnnotator(width, height, exercise=opts.exercise, side=opts.side,
+                          profile=profile)
+
+    def annotate(fr: Any, row: np.ndarray) -> None:
+        sink.write(ann.annotate(fr.bgr, row, fr.t_ms, fr.index))
+
+    return annotate
+
+
 def analyze_video(
     video: str | Path | None,
     out_dir: str | Path,
@@ -521,7 +457,13 @@ def analyze_video(
     Landmarks) to replay instead of running the model (``video`` then only feeds the
     annotated video and may be None). ``estimator``: an already-open estimator to reuse
     (batch workers load the model once). Extra keywords set AnalyzeOptions fields.
+
+    One pass over the video: decoding (reader thread), the model (this thread) and the
+    annotated video (writer thread) overlap. The output folder appears only when
+    everything succeeded; an existing one is then replaced.
     """
+    from hipform.config import load_profile
+
     opts = options or AnalyzeOptions()
     for k, v in kw.items():
         if not hasattr(opts, k):
@@ -529,15 +471,16 @@ def analyze_video(
         setattr(opts, k, v)
     if opts.stride < 1:
         raise ConfigError(f"stride must be >= 1, got {opts.stride}")
+    profile = load_profile(opts.profile, overrides=list(opts.overrides))  # fail early
     out = Path(out_dir)
     t0 = time.perf_counter()
     video_path = Path(video) if video is not None else None
+    replay: Landmarks | None = None
     if landmarks is not None:
-        lm = landmarks if isinstance(landmarks, Landmarks) else Landmarks.load(landmarks)
-        if video_path is not None:
-            from hipform.video import probe_video
-
-            probe_video(video_path)
+        replay = landmarks if isinstance(landmarks, Landmarks) else Landmarks.load(landmarks)
+    if replay is not None and (video_path is None or not opts.write_video):
+        lm, tmp = replay, _partial_dir(out)
+        thumb_source = None
     else:
         if video_path is None:
             raise HipformError("analyze needs a video (or --landmarks to replay)")
@@ -545,24 +488,56 @@ def analyze_video(
 
         source = open_source(video_path, fps=opts.image_fps)
         own = estimator is None
-        if own:
+        if replay is not None:
+            from hipform.pose import ReplayEstimator
+
+            estimator = ReplayEstimator(replay)
+        elif own:
             from hipform.pose import open_estimator
 
-            estimator = open_estimator(opts.model, mode="video", person=opts.person)
+            people = max(opts.people, 1 if opts.person == "largest" else 2)
+            estimator = open_estimator(opts.model, mode="video", person=opts.person,
+                                       num_poses=people)
+        tmp = _partial_dir(out)
         try:
-            lm = extract_landmarks(source, estimator, stride=opts.stride,
-                                   pipelined=opts.pipelined, queue_size=opts.queue_size,
-                                   progress=progress)
-        finally:
-            if own:
-                estimator.close()
-        if video_path.is_dir():
-            video_path = None  # image folders get no annotated video
-    scored = score_landmarks(lm, opts)
-    try:
-        return write_outputs(out, scored, video=video_path, opts=opts,
-                             elapsed_s=time.perf_counter() - t0, progress=progress)
-    except OSError as e:
-        if isinstance(e, HipformError):
+            sink = annotate = None
+            is_video = not video_path.is_dir()
+            if opts.write_video and is_video:
+                from hipform.video import VideoSink
+
+                info = source.info
+                sink = VideoSink(tmp / "annotated.mp4", float(info.get("fps") or 30.0),
+                                 (int(info["width"]), int(info["height"])))
+                annotate = _make_annotator(sink, int(info["width"]), int(info["height"]),
+                                           opts, profile)
+            try:
+                lm = extract_landmarks(source, estimator, stride=opts.stride,
+                                       pipelined=opts.pipelined, queue_size=opts.queue_size,
+                                       progress=progress, annotate=annotate)
+            except BaseException:
+                if sink is not None:
+                    sink.abort()
+                raise
+            if sink is not None:
+                sink.close()
+            if replay is not None:
+                lm = Landmarks(lm.xyzv, lm.t_ms, lm.width, lm.height, lm.world, replay.meta)
+            thumb_source = tmp / "annotated.mp4" if sink is not None else (
+                video_path if is_video else None)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
             raise
-        raise OutputError(f"{out}: cannot write outputs ({e})") from e
+        finally:
+            if own and replay is None:
+                estimator.close()
+    try:
+        scored = score_landmarks(lm, opts, profile=profile)
+        analysis = write_outputs(tmp, scored, opts=opts, elapsed_s=time.perf_counter() - t0,
+                                 thumb_source=thumb_source)
+        _commit_dir(tmp, out)
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError) and not isinstance(e, HipformError):
+            raise OutputError(f"{out}: cannot write outputs ({e})") from e
+        raise
+    return analysis

@@ -61,7 +61,11 @@ def register(app: typer.Typer) -> None:
             min=1, help="Run the model on every Nth frame and interpolate the rest "
             "(faster, less accurate; see README for the measured effect).")] = 1,
         person: Annotated[PersonChoice, typer.Option(
-            help="Whom to follow when several people are in view.")] = PersonChoice.largest,
+            help="Whom to follow when several people are in view (leftmost/rightmost make "
+            "the model look for 2 people, which is slower).")] = PersonChoice.largest,
+        people: Annotated[int, typer.Option(
+            min=1, max=6, help="How many people the model looks for; 1 is fastest and "
+            "follows the first person found.")] = 1,
         subject: Annotated[str | None, typer.Option(help="Subject name or id for history.")]
         = None,
         save: Annotated[bool, typer.Option(
@@ -103,6 +107,7 @@ def register(app: typer.Typer) -> None:
             write_report=report,
             stride=stride,
             person=person.value,
+            people=people,
             subject=subject,
             image_fps=image_fps,
         )

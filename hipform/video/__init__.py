@@ -8,6 +8,7 @@ from hipform.video.sources import (
     VideoFileSource,
     open_source,
     probe_video,
+    read_frames_at,
 )
 from hipform.video.writer import VideoSink
 
@@ -20,4 +21,5 @@ __all__ = [
     "VideoSink",
     "open_source",
     "probe_video",
+    "read_frames_at",
 ]

@@ -273,6 +273,32 @@ class CameraSource:
         self._cap.release()
 
 
+def read_frames_at(path: str | Path, indices: list[int]) -> dict[int, np.ndarray]:
+    """Decode the frames with the given indices (sequential decode up to the last one;
+    seeking is not frame-exact in every container)."""
+    cv2 = _cv2()
+    want = set(int(i) for i in indices)
+    out: dict[int, np.ndarray] = {}
+    if not want:
+        return out
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    try:
+        last = max(want)
+        i = 0
+        while i <= last:
+            if i in want:
+                ok, img = cap.read()
+                if not ok:
+                    break
+                out[i] = img
+            elif not cap.grab():
+                break
+            i += 1
+    finally:
+        cap.release()
+    return out
+
+
 def open_source(spec: str | int | Path, *, fps: float = 30.0, strict: bool = False) -> FrameSource:
     """A source from a path (video file or image folder) or a camera index (int or '0')."""
     if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
@@ -289,5 +315,5 @@ def open_source(spec: str | int | Path, *, fps: float = 30.0, strict: bool = Fal
 
 __all__ = [
     "CameraSource", "Frame", "FrameSource", "ImageFolderSource", "VideoFileSource",
-    "VideoInfo", "VideoOpenError", "open_source", "probe_video",
+    "VideoInfo", "VideoOpenError", "open_source", "probe_video", "read_frames_at",
 ]
