@@ -124,18 +124,21 @@ def register(app: typer.Typer) -> None:
         if not rows:
             console.print(f"No sessions stored in {path} match.")
             return
-        t = Table(title=f"{len(rows)} session(s) in {path}", title_justify="left")
+        from rich import box
+
+        t = Table(title=f"{len(rows)} session(s) in {path}", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
         for col, kw in [("ID", {"justify": "right"}), ("Recorded", {"no_wrap": True}),
                         ("Subject", {}), ("Label", {}), ("Exercise", {}), ("Side", {}),
                         ("Reps", {"justify": "right"}), ("Faults", {"justify": "right"}),
-                        ("Source", {"overflow": "ellipsis", "no_wrap": True, "max_width": 22})]:
+                        ("Source", {"overflow": "ellipsis", "no_wrap": True, "max_width": 18})]:
             t.add_column(col, **kw)
         for r in rows:
             src = Path(r["source_path"]).name if r["source_path"] else "–"
             t.add_row(str(r["id"]), _local(r["recorded_at"]), r["subject"] or "–",
                       r["label"] or "–", (r["exercise"] or "–").replace("_", " "),
                       r["side"] or "–", str(r["n_reps"]), str(r["n_faults"]),
-                      f"{r['source_kind']}: {src}")
+                      src if r["source_kind"] == "analyze" else f"{r['source_kind']}: {src}")
         console.print(t)
 
     @history_app.command("show")

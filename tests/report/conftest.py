@@ -14,8 +14,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
 
 from hipform_testdata import make_analysis  # noqa: E402
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
 
 def stick_figure(valgus_deg: float, *, highlight: str = "knee", fmt: str = "jpeg") -> bytes:
     """A 320x240 frame with a front-view stick figure whose left knee caves in by
@@ -62,8 +60,3 @@ def stick_figure(valgus_deg: float, *, highlight: str = "knee", fmt: str = "jpeg
 def analysis() -> dict:
     return make_analysis()
 
-
-@pytest.fixture(scope="session")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
