@@ -1,0 +1,312 @@
+"""Engines for the standing single-leg exercises (frontal view): step-down and single-leg squat.
+
+Drive signal (degrees): the stance knee's flexion, taken as the larger of the metric
+``knee_flexion`` and a landmark estimate from how far the stance hip has come down
+toward the stance ankle, ``2 * acos(h / h_rest)`` (exact when thigh and shank tilt by the
+same angle). The second keeps segmentation working in a frontal view, where a 2D knee
+angle hardly changes when the knee bends toward the camera.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hipform.core.metrics import View
+from hipform.exercises.base import EngineBase, Measures, med3, nanmax, signed_peak
+from hipform.exercises.geometry import LEG, dist, medial_sign, mid, other_side, point
+from hipform.exercises.segment import Excursion
+from hipform.exercises.types import SIDES, Fault, FrameMetrics, Rep
+
+__all__ = ["SingleLegSquat", "StepDown", "StandingEngine", "crossley_rating", "piva_grade"]
+
+_RATING_POINTS = {"good": 0, "fair": 1, "poor": 2}
+
+
+def piva_grade(total: float) -> str:
+    """Lateral step-down total (Piva et al. 2006): 0-1 good, 2-3 medium, >= 4 poor."""
+    if not math.isfinite(total):
+        return "unknown"
+    return "good" if total <= 1 else ("medium" if total <= 3 else "poor")
+
+
+def crossley_rating(value: float, flag: float, severe: float) -> str:
+    """good below ``flag``, fair below ``severe``, poor otherwise (NaN -> good: not seen)."""
+    if not math.isfinite(value) or value < flag:
+        return "good"
+    return "fair" if value < severe else "poor"
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True in a bool array."""
+    out: list[tuple[int, int]] = []
+    start = None
+    for j, m in enumerate(mask):
+        if m and start is None:
+            start = j
+        elif not m and start is not None:
+            out.append((start, j))
+            start = None
+    if start is not None:
+        out.append((start, len(mask)))
+    return out
+
+
+class StandingEngine(EngineBase):
+    """Shared measures and faults of the frontal single-leg exercises."""
+
+    views: ClassVar[tuple[int, ...]] = (int(View.FRONTAL),)
+    wrong_view_cue: ClassVar[str] = "face_camera"
+    phase_names: ClassVar[dict[str, str]] = {
+        "rest": "rest", "out": "descent", "hold": "bottom", "back": "ascent"
+    }
+    out_is_eccentric: ClassVar[bool] = True
+    rep_cue_codes: ClassVar[tuple[str, ...]] = ("fast_descent",)
+
+    def cue_thresholds(self) -> dict[str, tuple[float, float]]:
+        kv, hd, tl = self.th("knee_valgus"), self.th("hip_drop"), self.th("trunk_lean")
+        return {
+            "knee_valgus": (kv[0], kv[2]),
+            "hip_drop": (hd[0], hd[2]),
+            "hip_hike": (hd[0], hd[2]),
+            "trunk_lean": (tl[0], tl[2]),
+        }
+
+    # ------------------------------------------------------------ per frame
+    def measure(self, row: np.ndarray, fm: FrameMetrics) -> Measures:
+        side = self.side or "left"
+        k = SIDES[side]
+        leg, free = LEG[side], LEG[other_side(side)]
+        v = self.vmin
+        hip, knee, ankle = (point(row, leg[n], v) for n in ("hip", "knee", "ankle"))
+        toe = point(row, leg["toe"], v)
+        hip_o, ankle_f = point(row, free["hip"], v), point(row, free["ankle"], v)
+        sh = mid(point(row, LEG["left"]["shoulder"], v), point(row, LEG["right"]["shoulder"], v))
+        mhip = mid(hip, hip_o)
+        leg_len = dist(hip, ankle)
+        ref = self.rest_reference("leg_len")
+        if not math.isfinite(ref):
+            ref = leg_len
+        eq = float("nan")
+        if math.isfinite(leg_len) and ref > 0:
+            eq = 2.0 * math.degrees(math.acos(min(1.0, leg_len / ref)))
+        kf = float(fm.knee_flexion[k])
+        cand = [x for x in (kf, eq) if math.isfinite(x)]
+        drive = max(cand) if cand else float("nan")
+        hw = dist(hip, hip_o)
+        ms = medial_sign(row, side, v)
+        trunk = dist(sh, mhip)
+        wr = [point(row, LEG[s]["wrist"], v) for s in ("left", "right")]
+        arm = max((dist(w, mhip) / trunk for w in wr if np.all(np.isfinite(w))),
+                  default=float("nan")) if trunk > 0 else float("nan")
+        ok_hw = hw > 0 and math.isfinite(ms)
+        return {
+            "drive": drive,
+            "leg_len": leg_len,
+            "valgus": float(fm.knee_valgus[k]),
+            "hip_drop": float(fm.hip_drop[k]),
+            "lean": float(fm.trunk_lean_frontal[k]),
+            "knee_toe": (knee[0] - toe[0]) * ms / hw if ok_hw else float("nan"),
+            "knee_x": (knee[0] - ankle[0]) * ms / hw if ok_hw else float("nan"),
+            "hip_add": math.degrees(math.atan2((knee[0] - hip[0]) * ms, knee[1] - hip[1]))
+            if math.isfinite(ms) else float("nan"),
+            "arm": arm,
+            "free_h": (ankle[1] - ankle_f[1]) / ref if ref > 0 else float("nan"),
+        }
+
+    def frame_faults(self, meas: Measures) -> dict[str, tuple[float, str | None]]:
+        s = self.side
+        return {
+            "knee_valgus": (meas["valgus"], s),
+            "hip_drop": (meas["hip_drop"], s),
+            "hip_hike": (-meas["hip_drop"], s),
+            "trunk_lean": (abs(meas["lean"]), s),
+        }
+
+    # ------------------------------------------------------------ per rep
+    def score_common(self, exc: Excursion, rep: Rep) -> dict[str, float]:
+        """Peaks and the faults shared by both standing exercises; returns the peaks."""
+        valgus = med3(self.sample_array(exc, "valgus"))
+        drop = med3(self.sample_array(exc, "hip_drop"))
+        lean = med3(self.sample_array(exc, "lean"))
+        rep.peak_knee_flexion = exc.peak
+        rep.peak_knee_valgus = nanmax(valgus)
+        rep.peak_hip_drop = signed_peak(drop)
+        rep.trunk_lean = signed_peak(lean)
+        s = rep.side
+        max_drop, max_hike = nanmax(drop), nanmax(-drop)
+        faults = [
+            self.graded("knee_valgus", rep.peak_knee_valgus, "knee_valgus", s),
+            self.graded("hip_drop", max_drop, "hip_drop", s),
+            self.graded("hip_hike", max_hike, "hip_drop", s),
+            self.graded("trunk_lean", abs(rep.trunk_lean), "trunk_lean", s),
+            self.tempo_fault(rep),
+        ]
+        rep.faults.extend(f for f in faults if f is not None)
+        return {
+            "valgus": rep.peak_knee_valgus,
+            "pelvis": max(max_drop, max_hike) if np.isfinite([max_drop, max_hike]).any()
+            else float("nan"),
+            "lean": abs(rep.trunk_lean),
+            "hip_add": nanmax(med3(self.sample_array(exc, "hip_add"))),
+        }
+
+    def rubric_summary(self, reps: list[Rep]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class SingleLegSquat(StandingEngine):
+    """Single-leg squat, frontal view; per-rep ratings on Crossley et al. 2011 criteria."""
+
+    name: ClassVar[str] = "single_leg_squat"
+    rep_cue_codes: ClassVar[tuple[str, ...]] = ("fast_descent", "insufficient_depth")
+
+    def cue_thresholds(self) -> dict[str, tuple[float, float]]:
+        th = dict(super().cue_thresholds())
+        th["unsteady"] = (0.0, 0.01)
+        return th
+
+    def frame_faults(self, meas: Measures) -> dict[str, tuple[float, str | None]]:
+        out = super().frame_faults(meas)
+        thr = float(self.profile.get("steady.touchdown_height"))
+        out["unsteady"] = (thr - meas["free_h"], self.side)
+        return out
+
+    def score_rep(self, exc: Excursion, rep: Rep) -> None:
+        pk = self.score_common(exc, rep)
+        cfg = self.profile.section("single_leg_squat")
+        if rep.peak_knee_flexion < cfg["depth_target"]:
+            sev = "severe" if rep.peak_knee_flexion < cfg["depth_fair"] else "mild"
+            rep.faults.append(Fault("insufficient_depth", rep.side, rep.peak_knee_flexion, sev))
+        free_h = med3(self.sample_array(exc, "free_h"))
+        thr = float(self.profile.get("steady.touchdown_height"))
+        touch = np.nan_to_num(free_h, nan=np.inf) <= thr
+        touched = any(b - a >= 3 for a, b in _runs(touch))
+        if touched:
+            rep.faults.append(Fault("unsteady", rep.side, float(np.nanmin(free_h)), "severe"))
+        ratings = {
+            "trunk": crossley_rating(pk["lean"], *self.th("trunk_lean")[:2]),
+            "pelvis": crossley_rating(pk["pelvis"], *self.th("hip_drop")[:2]),
+            "hip": crossley_rating(pk["hip_add"], *self.th("hip_adduction")[:2]),
+            "knee": crossley_rating(pk["valgus"], *self.th("knee_valgus")[:2]),
+        }
+        codes = {f.code for f in rep.faults}
+        n_poor = sum(r == "poor" for r in ratings.values())
+        if touched or n_poor >= 2 or rep.peak_knee_flexion < cfg["depth_fair"]:
+            overall = "poor"
+        elif n_poor or any(r == "fair" for r in ratings.values()) or (
+            codes & {"fast_descent", "insufficient_depth"}
+        ):
+            overall = "fair"
+        else:
+            overall = "good"
+        rubric: dict[str, Any] = {"overall": overall, **ratings}
+        rubric["total"] = sum(_RATING_POINTS[r] for r in (overall, *ratings.values()))
+        rubric["grade"] = overall
+        rep.rubric = rubric
+
+    def rubric_summary(self, reps: list[Rep]) -> dict[str, Any]:
+        if not reps:
+            return {"scale": "crossley2011", "total": None, "grade": None}
+        pts = [_RATING_POINTS[r.rubric["overall"]] for r in reps]
+        worst_median = sorted(pts)[len(pts) // 2]  # upper median: ties go to the worse
+        grade = {0: "good", 1: "fair", 2: "poor"}[worst_median]
+        items = ("overall", "trunk", "pelvis", "hip", "knee")
+        return {
+            "scale": "crossley2011",
+            "total": float(np.mean([r.rubric["total"] for r in reps])),
+            "grade": grade,
+            "items": {k: max((r.rubric[k] for r in reps), key=_RATING_POINTS.__getitem__)
+                      for k in items},
+        }
+
+
+class StepDown(StandingEngine):
+    """Lateral step-down, frontal view; scored as Piva et al. 2006 (0-6)."""
+
+    name: ClassVar[str] = "step_down"
+    rep_cue_codes: ClassVar[tuple[str, ...]] = ("fast_descent", "unsteady")
+
+    def cue_thresholds(self) -> dict[str, tuple[float, float]]:
+        th = dict(super().cue_thresholds())
+        th["knee_medial"] = (0.0, 0.02)
+        th["arm_strategy"] = (float(self.profile.get("step_down.arm_strategy")), 0.05)
+        return th
+
+    def frame_faults(self, meas: Measures) -> dict[str, tuple[float, str | None]]:
+        out = super().frame_faults(meas)
+        border = float(self.profile.get("knee_position.medial_border"))
+        out["knee_medial"] = (meas["knee_toe"] - border, self.side)
+        out["arm_strategy"] = (meas["arm"] - self.rest_reference("arm"), None)
+        return out
+
+    def score_rep(self, exc: Excursion, rep: Rep) -> None:
+        pk = self.score_common(exc, rep)
+        cfg = self.profile.section("step_down")
+        kp = self.profile.section("knee_position")
+        s = rep.side
+        # arm strategy: a wrist moved away from its resting place (hands-on-hips)
+        arm_rest = self.sample_array(exc, "arm", rest=True)
+        arm_ref = float(np.nanmedian(arm_rest)) if np.isfinite(arm_rest).any() else float("nan")
+        arm_dev = nanmax(med3(self.sample_array(exc, "arm"))) - arm_ref
+        arm_pt = int(math.isfinite(arm_dev) and arm_dev >= cfg["arm_strategy"])
+        if arm_pt:
+            rep.faults.append(Fault("arm_strategy", None, arm_dev, "mild"))
+        # knee position: medial of the 2nd toe = 1, medial of the foot's medial border = 2
+        knee_toe = nanmax(med3(self.sample_array(exc, "knee_toe")))
+        knee_pt = 0
+        if math.isfinite(knee_toe):
+            knee_pt = 2 if knee_toe >= kp["medial_border"] else int(knee_toe >= kp["toe_margin"])
+        if knee_pt:
+            rep.faults.append(
+                Fault("knee_medial", s, knee_toe, "severe" if knee_pt == 2 else "mild")
+            )
+        # steady stance: free foot resting at its lowest (stepping down) or knee wavering
+        steady_pt, why = 0, float("nan")
+        free_h = med3(self.sample_array(exc, "free_h"))
+        fin = np.isfinite(free_h)
+        if fin.sum() >= 3:
+            dt = float(np.median(np.diff(exc.t))) if len(exc.t) > 1 else 33.3
+            lo = float(np.nanmin(free_h))
+            tol = max(0.005, 0.05 * (float(np.nanmax(free_h)) - lo))
+            rest_runs = _runs(np.nan_to_num(free_h, nan=np.inf) <= lo + tol)
+            longest = max((b - a for a, b in rest_runs), default=0) * dt / 1000.0
+            if longest > cfg["touchdown_max_s"]:
+                steady_pt, why = 1, longest
+        kx = self.sample_array(exc, "knee_x")
+        if steady_pt == 0 and np.isfinite(kx).sum() >= 10:
+            k3 = np.convolve(np.nan_to_num(kx, nan=float(np.nanmean(kx))), np.ones(3) / 3, "same")
+            w = max(3, int(round(500.0 / (float(np.median(np.diff(exc.t))) or 33.3))))
+            trend = np.convolve(k3, np.ones(w) / w, "same")
+            core = slice(w, len(k3) - w) if len(k3) > 2 * w + 3 else slice(0, len(k3))
+            wob = float(np.std((k3 - trend)[core]))
+            if wob > cfg["wobble"]:
+                steady_pt, why = 1, wob
+        if steady_pt:
+            rep.faults.append(Fault("unsteady", s, why, "mild"))
+        trunk_pt = int(math.isfinite(pk["lean"]) and pk["lean"] >= self.th("trunk_lean")[0])
+        pelvis_pt = int(math.isfinite(pk["pelvis"]) and pk["pelvis"] >= self.th("hip_drop")[0])
+        total = arm_pt + trunk_pt + pelvis_pt + knee_pt + steady_pt
+        rep.rubric = {
+            "arm_strategy": arm_pt,
+            "trunk_alignment": trunk_pt,
+            "pelvic_plane": pelvis_pt,
+            "knee_position": knee_pt,
+            "steady_stance": steady_pt,
+            "total": total,
+            "grade": piva_grade(total),
+        }
+
+    def rubric_summary(self, reps: list[Rep]) -> dict[str, Any]:
+        if not reps:
+            return {"scale": "piva2006", "total": None, "grade": None}
+        totals = sorted(r.rubric["total"] for r in reps)
+        med = totals[len(totals) // 2]
+        return {
+            "scale": "piva2006",
+            "total": med,
+            "mean_total": float(np.mean(totals)),
+            "grade": piva_grade(med),
+        }

@@ -1,0 +1,1 @@
+"""Packaged settings profiles (TOML)."""
