@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Offline analysis speed and memory (issue 9), all in one run on the same clip.
+
+Measures, interleaved over ``--repeats`` rounds (medians reported):
+  model      bare pose-model throughput: frames/s of the model alone on frames decoded
+             beforehand (chunks of 200 frames decoded untimed, then the model timed);
+  analyze    ``analyze_video`` end to end, ``--no-video`` and with the annotated video
+             (everything: decode, model, metrics, engines, JSON/CSV, report);
+  peer       a typical open-source form-checker loop as the baseline: one frame at a
+             time, read -> convert -> model -> angles in Python -> draw -> write,
+             strictly one after the other, same model, annotated video written;
+and peak RSS of ``hipform analyze`` (a fresh process) on a 1-minute and a 10-minute
+720p clip.
+
+Usage: python benchmarks/bench_offline.py [--seconds 60] [--repeats 3] [--no-rss]
+Results: benchmarks/results/offline.json and offline.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+CACHE = ROOT / "benchmarks" / ".cache"
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
+
+
+def make_clip(seconds: float, size: tuple[int, int] = (1280, 720)) -> Path:
+    """A clip of real human motion: the bundled real sample, scaled and looped."""
+    import cv2
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    out = CACHE / f"loop_{size[1]}p_{int(seconds)}s.mp4"
+    if out.exists():
+        return out
+    src = ROOT / "sample_videos" / "real_sports2d_demo.mp4"
+    cap = cv2.VideoCapture(str(src))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.resize(f, size, interpolation=cv2.INTER_LINEAR))
+    cap.release()
+    n = int(seconds * 30)
+    part = out.with_suffix(".part.mp4")
+    w = cv2.VideoWriter(str(part), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, size)
+    for i in range(n):
+        k = i % (2 * len(frames) - 2)  # ping-pong: no jump at the loop point
+        w.write(frames[k if k < len(frames) else 2 * len(frames) - 2 - k])
+    w.release()
+    part.replace(out)
+    return out
+
+
+def bench_model(clip: Path) -> float:
+    """Frames/s of the model alone (decode excluded)."""
+    from hipform.pose import open_estimator
+    from hipform.video import VideoFileSource
+
+    est = open_estimator()
+    busy = 0.0
+    n = 0
+    chunk: list = []
+
+    def run(chunk: list) -> float:
+        t0 = time.perf_counter()
+        for fr in chunk:
+            est.process(fr.bgr, fr.t_ms)
+        return time.perf_counter() - t0
+
+    for fr in VideoFileSource(clip):
+        chunk.append(fr)
+        if len(chunk) == 200:
+            busy += run(chunk)
+            n += len(chunk)
+            chunk = []
+    busy += run(chunk)
+    n += len(chunk)
+    est.close()
+    return n / busy
+
+
+def bench_analyze(clip: Path, video: bool, pipelined: bool = True) -> float:
+    from hipform.pipeline import analyze_video
+
+    with tempfile.TemporaryDirectory() as td:
+        t0 = time.perf_counter()
+        a = analyze_video(clip, Path(td) / "out", write_video=video, pipelined=pipelined)
+        dt = time.perf_counter() - t0
+    return len(a["frames"]["t_ms"]) / dt
+
+
+def bench_peer(clip: Path) -> float:
+    """The typical sequential loop most open-source form checkers use."""
+    import cv2
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    from hipform.pose import resolve_model
+
+    opts = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(resolve_model().path)),
+        running_mode=vision.RunningMode.VIDEO, num_poses=1)
+    lmk = vision.PoseLandmarker.create_from_options(opts)
+
+    def angle(a, b, c):  # degrees at b, per frame in Python
+        ang = math.degrees(math.atan2(c[1] - b[1], c[0] - b[0])
+                           - math.atan2(a[1] - b[1], a[0] - b[0]))
+        ang = abs(ang)
+        return 360 - ang if ang > 180 else ang
+
+    edges = [(11, 12), (11, 23), (12, 24), (23, 24), (23, 25), (25, 27), (24, 26), (26, 28)]
+    with tempfile.TemporaryDirectory() as td:
+        cap = cv2.VideoCapture(str(clip))
+        fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        out = cv2.VideoWriter(str(Path(td) / "peer.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps,
+                              (w, h))
+        n = 0
+        t0 = time.perf_counter()
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            res = lmk.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb),
+                                       int(n * 1000 / fps))
+            if res.pose_landmarks:
+                pts = [(p.x * w, p.y * h) for p in res.pose_landmarks[0]]
+                left = angle(pts[23], pts[25], pts[27])
+                right = angle(pts[24], pts[26], pts[28])
+                for a, b in edges:
+                    cv2.line(frame, (int(pts[a][0]), int(pts[a][1])),
+                             (int(pts[b][0]), int(pts[b][1])), (255, 255, 0), 2)
+                cv2.putText(frame, f"L knee {left:.0f}  R knee {right:.0f}", (10, 30),
+                            cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
+            out.write(frame)
+            n += 1
+        dt = time.perf_counter() - t0
+        cap.release()
+        out.release()
+    lmk.close()
+    return n / dt
+
+
+def peak_rss_mb(clip: Path) -> tuple[float, float]:
+    """Peak RSS (MB) and wall time of `hipform analyze` on ``clip`` in a fresh process."""
+    code = (
+        "import resource, sys, time\n"
+        "from hipform.cli import main\n"
+        "sys.argv = ['hipform', 'analyze', sys.argv[1], '--out', sys.argv[2], '--no-save', "
+        "'--quiet']\n"
+        "t0 = time.perf_counter()\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "
+        "time.perf_counter() - t0)\n"
+    )
+    with tempfile.TemporaryDirectory() as td:
+        r = subprocess.run([sys.executable, "-c", code, str(clip), str(Path(td) / "o")],
+                           capture_output=True, text=True, check=True)
+    rss, wall = r.stdout.split()[-2:]
+    return float(rss), float(wall)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=60.0, help="throughput clip length")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-rss", action="store_true", help="skip the 1/10-minute RSS runs")
+    a = ap.parse_args()
+    clip = make_clip(a.seconds, (1280, 720))
+    runs: dict[str, list[float]] = {k: [] for k in
+                                    ("model", "analyze_no_video", "analyze_video", "peer")}
+    for r in range(a.repeats):
+        runs["model"].append(bench_model(clip))
+        runs["analyze_no_video"].append(bench_analyze(clip, video=False))
+        runs["analyze_video"].append(bench_analyze(clip, video=True))
+        runs["peer"].append(bench_peer(clip))
+        print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f} fps" for k, v in runs.items()),
+              flush=True)
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    ratios = {
+        "analyze_no_video_vs_model": med["analyze_no_video"] / med["model"],
+        "analyze_video_vs_model": med["analyze_video"] / med["model"],
+        "analyze_video_vs_peer": med["analyze_video"] / med["peer"],
+    }
+    rss = {}
+    if not a.no_rss:
+        for minutes in (1, 10):
+            c = make_clip(60 * minutes, (1280, 720))
+            mb, wall = peak_rss_mb(c)
+            rss[f"{minutes}min_720p"] = {"peak_rss_mb": round(mb, 1), "wall_s": round(wall, 1)}
+            print(f"RSS {minutes} min 720p: {mb:.0f} MB in {wall:.0f} s", flush=True)
+    import cv2
+    import mediapipe
+
+    res = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": {"nproc": os.cpu_count(), "python": platform.python_version(),
+                    "numpy": np.__version__, "opencv": cv2.__version__,
+                    "mediapipe": mediapipe.__version__,
+                    "load_avg_at_end": os.getloadavg()},
+        "clip": {"path": str(clip.relative_to(ROOT)), "seconds": a.seconds, "size": "1280x720"},
+        "repeats": a.repeats,
+        "fps_runs": runs,
+        "fps_median": med,
+        "ratios": ratios,
+        "targets": {"analyze_no_video_vs_model": 0.9, "analyze_video_vs_model": 0.8,
+                    "analyze_video_vs_peer": 1.25, "peak_rss_mb_10min": 600,
+                    "rss_1min_vs_10min_within": 0.10},
+        "rss": rss,
+    }
+    if rss:
+        one, ten = rss["1min_720p"]["peak_rss_mb"], rss["10min_720p"]["peak_rss_mb"]
+        res["ratios"]["rss_10min_vs_1min"] = ten / one
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "offline.json").write_text(json.dumps(res, indent=1))
+    lines = [
+        f"Offline analysis, {res['date']}, {os.cpu_count()} cores (shared machine), "
+        f"clip {res['clip']['size']} {a.seconds:.0f} s, median of {a.repeats}:",
+        "",
+        "| what | frames/s | ratio | target |",
+        "|---|---|---|---|",
+        f"| bare pose model (pre-decoded frames) | {med['model']:.1f} | 1.00 | |",
+        f"| `analyze --no-video` end to end | {med['analyze_no_video']:.1f} | "
+        f"{ratios['analyze_no_video_vs_model']:.2f} × model | ≥ 0.90 × model |",
+        f"| `analyze` with annotated video | {med['analyze_video']:.1f} | "
+        f"{ratios['analyze_video_vs_model']:.2f} × model | ≥ 0.80 × model |",
+        f"| typical peer loop (sequential, video written) | {med['peer']:.1f} | "
+        f"analyze is {ratios['analyze_video_vs_peer']:.2f} × peer | ≥ 1.25 × peer |",
+    ]
+    for k, v in rss.items():
+        lines.append(f"| peak RSS, {k.replace('_', ' ')} | {v['peak_rss_mb']:.0f} MB | "
+                     f"{v['wall_s']:.0f} s wall | < 600 MB |")
+    if rss:
+        lines.append(f"| RSS 10 min / 1 min | {res['ratios']['rss_10min_vs_1min']:.2f} | | "
+                     "within ±10% |")
+    (RESULTS / "offline.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
