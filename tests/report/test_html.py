@@ -1,0 +1,159 @@
+"""HTML report: content, self-containment, atomic write, and a real headless browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from cdp import find_chromium, load_page
+from hipform_testdata import make_analysis, minimal_analysis
+from report_helpers import stick_figure
+
+from hipform.errors import OutputError
+from hipform.report.html import build_html, render_live_report, render_report
+
+# Any attribute or CSS value that would make the browser fetch something.
+_RESOURCE = re.compile(
+    r"""(?:\b(?:src|href|srcset|poster|data|action|background)\s*=\s*["']?\s*(?P<a>[^"'\s>]+))"""
+    r"""|(?:url\(\s*["']?(?P<u>[^"')]+))|(?:@import\s+["']?(?P<i>[^"';]+))""",
+    re.IGNORECASE,
+)
+
+
+def resource_refs(html: str) -> list[str]:
+    return [m.group("a") or m.group("u") or m.group("i") for m in _RESOURCE.finditer(html)]
+
+
+def external_refs(html: str) -> list[str]:
+    """References that are neither inline data: URIs nor in-page anchors."""
+    return [r for r in resource_refs(html) if not r.startswith(("data:", "#"))]
+
+
+def history(n: int = 3) -> list[dict]:
+    return [make_analysis(created=f"2026-11-{2 + 7 * k:02d}T09:30:00+00:00",
+                          session=f"week {k}", valgus_peak=28.0 - 4 * k,
+                          hip_drop_peak=9.0 - k) for k in range(n)]
+
+
+def thumbnails() -> dict[str, bytes]:
+    return {"knee_valgus/left": stick_figure(17),
+            "hip_drop:left": stick_figure(6, highlight="hip", fmt="png")}
+
+
+def test_self_containment_checker_catches_external_references() -> None:
+    bad = ('<img src="https://cdn.example.com/a.png"><link href="//fonts.example/x.css">'
+           '<div style="background:url(http://x.example/b.png)"></div>'
+           '<style>@import "http://x.example/c.css";</style><img src="data:image/png;base64,AA">')
+    assert external_refs(bad) == ["https://cdn.example.com/a.png", "//fonts.example/x.css",
+                                  "http://x.example/b.png", "http://x.example/c.css"]
+
+
+def test_report_is_self_contained_and_complete(tmp_path: Path) -> None:
+    a = make_analysis(created="2026-11-23T09:30:00+00:00", valgus_peak=16.0)
+    out = render_report(a, tmp_path / "sub" / "report.html", thumbnails=thumbnails(),
+                        history=history())
+    assert out == tmp_path / "sub" / "report.html"
+    html = out.read_text(encoding="utf-8")
+    assert [p.name for p in out.parent.iterdir()] == ["report.html"]  # no temp file left
+    assert external_refs(html) == []
+    assert not re.search(r"https?://|<script|<link|<iframe|@font-face", html, re.IGNORECASE)
+    assert html.startswith("<!DOCTYPE html>") and 'name=\'viewport\'' in html
+    # sections
+    for text in ("Single-leg squat · left leg", "Repetitions", "Worst moments",
+                 "Through the clip", "Cues given (4)", "Compared with your previous sessions (3)",
+                 "Push your left knee out over your little toe"):
+        assert text in html, text
+    # per-frame plots: knee valgus, hip drop, lumbar, trunk frontal, trunk sagittal, knee flexion
+    assert html.count("<figure class=\"plot\"><picture>") == 6
+    # thumbnails embedded with the right MIME type, captioned with the worst value
+    assert html.count("data:image/jpeg;base64,") == 1
+    assert "16.0°</span> severe · rep 2" in html
+    # severity colours in the rep table follow the thresholds (flag 10, severe 15)
+    assert '<span class="val sev-severe">16.0°</span>' in html
+    assert '<span class="val sev-flag">12.3°</span>' in html
+    assert '<span class="val sev-ok">4.6°</span>' in html
+    # history verdicts: 26.6 -> 14.2 mean knee valgus is a real improvement vs the first
+    assert re.search(r'sev-better" title="improved">improved −\d+\.\d°', html)
+
+
+def test_partial_analysis_renders(tmp_path: Path) -> None:
+    html = render_report(minimal_analysis(), tmp_path / "r.html").read_text()
+    assert "Bridge" in html and "No repetitions were detected" in html
+    assert "Through the clip" not in html and "Worst moments" not in html
+    assert "Compared with" not in html
+    # an empty dict is also tolerated
+    assert "Exercise not recognised" in build_html({})
+
+
+def test_values_are_escaped() -> None:
+    a = make_analysis(subject="<b>eve</b>")
+    a["cues"][0]["message"] = "<script>alert(1)</script>"
+    html = build_html(a)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "&lt;b&gt;eve&lt;/b&gt;" in html
+
+
+def test_bad_thumbnail_and_unwritable_path(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="knee_valgus/left"):
+        build_html(make_analysis(), thumbnails={"knee_valgus/left": b"GIF89a..."})
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match="file"):
+        render_report(make_analysis(), tmp_path / "file" / "r.html")
+
+
+def test_live_report_uses_the_same_layout(tmp_path: Path) -> None:
+    a = make_analysis()
+    live = render_live_report(a, tmp_path / "live.html").read_text()
+    assert "Repetitions" in live and "Through the clip" in live
+
+
+def test_history_skips_the_session_itself() -> None:
+    a = make_analysis()
+    a["id"] = 7
+    same = dict(make_analysis(), id=7)
+    assert "Compared with" not in build_html(a, history=[same])
+
+
+# ----------------------------------------------------------------------------- browser
+
+CHROMIUM = find_chromium()
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed "
+                                    "(CI installs it with apt; set HIPFORM_CHROMIUM)")
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_browser_detects_console_errors_and_network(tmp_path: Path) -> None:
+    """Negative control: the browser checks below can fail."""
+    page = tmp_path / "bad.html"
+    page.write_text('<!DOCTYPE html><html><body><img src="http://example.invalid/x.png">'
+                    '<script>console.error("boom")</script></body></html>')
+    res = load_page(CHROMIUM, page, width=800, height=600)
+    assert any("boom" in e for e in res.errors)
+    assert "http://example.invalid/x.png" in res.network_requests
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_report_in_headless_chromium(tmp_path: Path, artifacts: Path) -> None:
+    a = make_analysis(created="2026-11-23T09:30:00+00:00", session="week 3",
+                      valgus_peak=16.0)
+    out = render_report(a, tmp_path / "report.html", thumbnails=thumbnails(),
+                        history=history())
+    shutil.copy(out, artifacts / "report.html")
+
+    desktop = load_page(CHROMIUM, out, width=1280, height=900)
+    assert desktop.errors == []
+    assert desktop.network_requests == []
+    assert desktop.width <= 1280, "the page must not scroll sideways on a laptop"
+    assert desktop.height > 2000
+    assert desktop.screenshot[:8] == b"\x89PNG\r\n\x1a\n"
+    (artifacts / "report-desktop.png").write_bytes(desktop.screenshot)
+
+    phone = load_page(CHROMIUM, out, width=390, height=844, mobile=True)
+    assert phone.errors == []
+    assert phone.network_requests == []
+    assert phone.width <= 390, f"page is {phone.width}px wide on a 390px phone"
+    (artifacts / "report-phone.png").write_bytes(phone.screenshot)
