@@ -1,11 +1,62 @@
-"""`hipform samples` (not built yet)."""
+"""`hipform samples`: regenerate the bundled synthetic sample clips and their truth."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("samples", help="(not built yet)", hidden=True)
-    def _stub() -> None:
-        raise typer.Exit(2)
+    @app.command("samples")
+    def samples(
+        out: Annotated[Path, typer.Option(
+            "--out", help="Folder to write the clips to.", file_okay=False,
+        )] = Path("sample_videos"),
+        only: Annotated[list[str] | None, typer.Option(
+            "--only", help="Regenerate only this clip (repeatable), e.g. sls_faulty.",
+        )] = None,
+        no_truth: Annotated[bool, typer.Option(
+            "--no-truth", help="Do not write <clip>.truth.json.",
+        )] = False,
+    ) -> None:
+        """Render the synthetic sample clips (and their ground truth) into OUT.
+
+        Each clip is a rendered figure performing one exercise, clean or with faults of a
+        known size, 640x480 at 30 fps, with <clip>.truth.json next to it (3-D joints,
+        their 2-D projections, the true value of every hipform measure, reps, phases,
+        tempo and faults). Rendering is deterministic (seeded): the same version writes
+        the same frames. The real clip real_sports2d_demo.mp4 is not touched.
+        """
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        from hipform.errors import ConfigError
+        from hipform.synth.clip import write_clip
+        from hipform.synth.samples import SAMPLES
+
+        names = list(SAMPLES)
+        if only:
+            bad = [n for n in only if n.removesuffix(".mp4") not in SAMPLES]
+            if bad:
+                raise ConfigError(f"unknown sample {bad[0]!r}; choose from {', '.join(names)}")
+            names = [n.removesuffix(".mp4") for n in only]
+        with Progress(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn()) as prog:
+            for name in names:
+                spec, _ = SAMPLES[name]
+                task = prog.add_task(name, total=None)
+
+                def tick(i: int, n: int, task: int = task) -> None:
+                    prog.update(task, completed=i + 1, total=n)
+
+                video, truth = write_clip(spec, out, truth=not no_truth, on_frame=tick)
+        for name in names:
+            p = out / f"{name}.mp4"
+            typer.echo(f"{p} ({p.stat().st_size / 1e6:.2f} MB)")

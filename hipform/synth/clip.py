@@ -10,7 +10,7 @@ import numpy as np
 
 from hipform.synth.body import BodyShape, primitives
 from hipform.synth.camera import Camera
-from hipform.synth.motion import Motion, MotionParams, generate
+from hipform.synth.motion import Motion, MotionParams, focus_for, generate
 from hipform.synth.render import Renderer, Scene
 from hipform.synth.truth import build_truth, write_truth
 
@@ -51,8 +51,12 @@ class ClipSpec:
 
 def camera_for(m: Motion, spec: ClipSpec) -> Camera:
     """The camera of ``spec`` aimed at the motion's focus point."""
-    fx, fy, fz = m.scene.get("focus", (0.0, 0.9, 0.0))
-    if m.view == "sagittal":
+    return _camera(m.scene.get("focus", (0.0, 0.9, 0.0)), m.view, spec)
+
+
+def _camera(focus: tuple[float, float, float], view: str, spec: ClipSpec) -> Camera:
+    fx, fy, fz = focus
+    if view == "sagittal":
         dist = spec.distance or 2.35
         hgt = spec.cam_height if spec.cam_height is not None else 0.75
     else:
@@ -72,7 +76,11 @@ class ClipRenderer:
 
     def __init__(self, spec: ClipSpec) -> None:
         self.spec = spec
-        self.motion = generate(spec.motion, spec.body)
+        calib = None
+        if spec.motion.exercise != "bridge":
+            # valgus is calibrated in the image of the same camera placed straight in front
+            calib = _camera(focus_for(spec.motion), "frontal", replace(spec, yaw=0.0, roll=0.0))
+        self.motion = generate(spec.motion, spec.body, calib)
         self.camera = camera_for(self.motion, spec)
         self.renderer = Renderer(self.camera, scene_for(self.motion, spec))
 

@@ -46,6 +46,7 @@ from hipform.synth.body import (
     rot_z,
     two_bone_ik,
 )
+from hipform.synth.camera import Camera
 
 Exercise = Literal["single_leg_squat", "step_down", "bridge"]
 Side = Literal["left", "right"]
@@ -236,11 +237,14 @@ def fppa_frontal(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, sigma: fl
 
 
 def _stance_knee(hip: np.ndarray, ankle: np.ndarray, shape: BodyShape, sigma: float,
-                 target_fppa: np.ndarray) -> np.ndarray:
+                 target_fppa: np.ndarray, camera: Camera | None = None) -> np.ndarray:
     """Knee positions (T, 3) reaching ``ankle`` from ``hip`` with the requested FPPA.
 
-    The knee swivels about the hip-ankle axis (pole = forward turned medially by s);
-    s is found per frame by bisection.
+    The knee swivels about the hip-ankle axis (pole = forward turned medially by s, i.e.
+    hip adduction + internal rotation with the foot planted); s is found per frame by
+    bisection. The FPPA is measured in the image of ``camera`` when given (so a frontal
+    camera sees exactly the requested angle, perspective included), else in the world
+    x-y plane.
     """
     T = hip.shape[0]
     fwd = np.array([0.0, 0.0, 1.0])
@@ -253,9 +257,22 @@ def _stance_knee(hip: np.ndarray, ankle: np.ndarray, shape: BodyShape, sigma: fl
         k, _ = two_bone_ik(hip, ankle, shape.thigh, shape.shank, pole)
         return k
 
+    if camera is not None:
+        def flat(x: np.ndarray) -> np.ndarray:
+            uv = camera.project(x)
+            return np.stack([uv[..., 0], -uv[..., 1]], -1)
+
+        h2, a2 = flat(hip), flat(ankle)
+
+        def fppa(k: np.ndarray) -> np.ndarray:
+            return fppa_frontal(h2, flat(k), a2, sigma)
+    else:
+        def fppa(k: np.ndarray) -> np.ndarray:
+            return fppa_frontal(hip, k, ankle, sigma)
+
     for _ in range(40):
         mid = 0.5 * (lo + hi)
-        f = fppa_frontal(hip, knee_at(mid), ankle, sigma)
+        f = fppa(knee_at(mid))
         up = f < target_fppa
         lo = np.where(up, mid, lo)
         hi = np.where(up, hi, mid)
@@ -332,7 +349,7 @@ def _level_head(R_t: np.ndarray, keep: float = 0.35) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- standing
-def _standing(p: MotionParams, shape: BodyShape) -> Motion:
+def _standing(p: MotionParams, shape: BodyShape, camera: Camera | None) -> Motion:
     rng = np.random.default_rng(p.seed)
     fps = p.fps
     sig = 1.0 if p.side == "left" else -1.0
@@ -387,7 +404,7 @@ def _standing(p: MotionParams, shape: BodyShape) -> Motion:
     hip_fr = pelvis - hip_off
     # ---- stance knee with the requested FPPA
     target = (p.valgus * prog + n_valg * prog) if p.valgus else (0.8 * prog + n_valg * prog)
-    knee_st = _stance_knee(hip_st, A_st, shape, sig, target)
+    knee_st = _stance_knee(hip_st, A_st, shape, sig, target, camera)
     R_fst, heel_st, toe_st = _foot_flat(A_st, 8.0, sig, shape)
     # ---- free leg
     left_ax = np.tile(np.array([1.0, 0.0, 0.0]), (T, 1))
@@ -452,7 +469,7 @@ def _standing(p: MotionParams, shape: BodyShape) -> Motion:
     frames = {"pelvis": R_p, "abdomen": ub["R_a"], "thorax": R_t, "head": R_h,
               f"{L}_foot": R_fst, f"{R}_foot": R_ffr}
     sk = _pack(T, parts, frames)
-    scene: dict = {"focus": (0.0, 0.85 + base, 0.0)}
+    scene: dict = {"focus": focus_for(p)}
     if step_down:
         edge = -sig * (foot_x + 0.055 * s)
         far = sig * 0.42
@@ -647,13 +664,24 @@ def _bridge(p: MotionParams, shape: BodyShape) -> Motion:
     return Motion(p, shape, sk, phase, prog, reps, (0, 0), scene, "sagittal", extras)
 
 
-def generate(params: MotionParams, shape: BodyShape | None = None) -> Motion:
-    """Generate the movement described by ``params`` for the body ``shape``."""
+def focus_for(params: MotionParams) -> tuple[float, float, float]:
+    """World point (metres) a camera should aim at for a standing exercise."""
+    base = float(params.depth) if params.exercise == "step_down" else 0.0
+    return (0.0, 0.85 + base, 0.0)
+
+
+def generate(params: MotionParams, shape: BodyShape | None = None,
+             calib_camera: Camera | None = None) -> Motion:
+    """Generate the movement described by ``params`` for the body ``shape``.
+
+    ``calib_camera``: for standing exercises, the frontal camera in whose image the knee
+    valgus (FPPA) is calibrated to the requested size; None = orthographic frontal plane.
+    """
     shape = shape or BodyShape()
     if params.exercise == "bridge":
         return _bridge(params, shape)
     if params.exercise in ("single_leg_squat", "step_down"):
-        return _standing(params, shape)
+        return _standing(params, shape, calib_camera)
     from hipform.errors import ConfigError
 
     raise ConfigError(f"unknown exercise {params.exercise!r}; expected one of {EXERCISES}")

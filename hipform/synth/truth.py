@@ -22,9 +22,12 @@ Truth file (``<clip>.truth.json``, schema ``hipform.synth.truth/1``)::
                             "unit": "deg"}, ...]}],
       "frames": {
         "t_ms": [T], "phase": [T],
-        "joints_3d": {"l_hip": [[x,y,z],...], ...}      (metres, 3 decimals)
-        "joints_2d": {"l_hip": [[u,v],...], ...}         (pixels, 1 decimal)
+        "joints_3d": {"l_hip": [[x,y,z],...], ...}      (world metres, 3 decimals)
+        "joints_2d": {"pelvis": [[u,v],...], ...}        (pixels, 1 decimal; only joints
+                                                          that are not landmarks)
+        "joint_landmark": {"l_hip": 23, ...}             (joint -> landmarks_2d index)
         "landmarks_2d": [[[u, v] x 33] x T]              (BlazePose order, pixels)
+        "view": [T]                                      (View code of the true landmarks)
         "metrics": {"knee_valgus": {"left": [T], "right": [T]}, "hip_drop": {...},
                     "pelvic_obliquity": [T], "lumbar_extension": [T], ...}  (0.01 deg)
       }
@@ -61,6 +64,25 @@ MEASURES: dict[str, bool] = {
 #: Fault codes used in truth files.
 FAULT_CODES = ("knee_valgus", "hip_drop", "lumbar_extension", "trunk_lean", "arm_strategy",
                "foot_touchdown")
+
+
+#: Joints whose centre is a BlazePose landmark -> landmark index.
+JOINT_LANDMARK: dict[str, int] = {
+    f"{s}_{j}": int(LM[f"{side}_{name}"])
+    for s, side in (("l", "LEFT"), ("r", "RIGHT"))
+    for j, name in (("shoulder", "SHOULDER"), ("elbow", "ELBOW"), ("wrist", "WRIST"),
+                    ("hip", "HIP"), ("knee", "KNEE"), ("ankle", "ANKLE"), ("heel", "HEEL"),
+                    ("toe", "FOOT_INDEX"))
+}
+
+
+def joint_2d(truth: dict, name: str) -> np.ndarray:
+    """float32 (T, 2) pixel track of joint ``name`` from a truth dict."""
+    fr = truth["frames"]
+    if name in fr["joints_2d"]:
+        return np.asarray(fr["joints_2d"][name], np.float32)
+    k = fr["joint_landmark"][name]
+    return np.asarray(fr["landmarks_2d"], np.float32)[:, k]
 
 
 def landmarks_world(m: Motion) -> np.ndarray:
@@ -124,27 +146,27 @@ def true_landmarks(m: Motion, camera: Camera) -> Landmarks:
                      {"source": "hipform.synth truth"})
 
 
-def quiet_baseline(lm: Landmarks, quiet: tuple[int, int]) -> float | None:
-    """Mean pelvic obliquity (degrees, + = subject's left hip lower in the image) over the
-    quiet-stance frames, from the hip landmarks; None when there is no quiet stance."""
-    a, b = quiet
-    if b <= a:
-        return None
-    lh = lm.xy[a:b, LM.LEFT_HIP].astype(np.float64)
-    rh = lm.xy[a:b, LM.RIGHT_HIP].astype(np.float64)
-    # image y grows downward: left hip lower => larger y
-    d = lh - rh
-    ang = np.degrees(np.arctan2(d[:, 1], np.abs(d[:, 0])))
-    return float(np.mean(ang))
+def compute_truth_metrics(lm: Landmarks, quiet: tuple[int, int]) -> tuple[Any, float | None]:
+    """hipform's own measures on the true landmarks.
 
+    Calls ``hipform.core.metrics.compute_metrics`` with ``view_gating=False`` (the truth
+    holds the geometric value in every frame; the view it would be gated by is stored
+    separately). The hip-drop baseline is the mean true pelvic obliquity over the
+    quiet-stance frames ``quiet`` = (start, stop); 0 when there are none (bridge).
 
-def compute_truth_metrics(lm: Landmarks, baseline: float | None) -> Any:
-    """hipform's own measures on the true landmarks (``compute_metrics``)."""
+    Returns:
+        (Metrics, baseline degrees or None).
+    """
     from hipform.core.metrics import compute_metrics  # the integrator's core
 
-    if baseline is None:
-        return compute_metrics(lm)
-    return compute_metrics(lm, baseline_obliquity=baseline)
+    a, b = quiet
+    base = None
+    if b > a:
+        m0 = compute_metrics(lm, baseline_obliquity=0.0, view_gating=False, reasons=False)
+        base = float(np.nanmean(np.asarray(m0.pelvic_obliquity[a:b], np.float64)))
+    m = compute_metrics(lm, baseline_obliquity=0.0 if base is None else base,
+                        view_gating=False, reasons=False)
+    return m, base
 
 
 def _r(a: np.ndarray, nd: int) -> list:
@@ -176,9 +198,9 @@ def build_truth(m: Motion, camera: Camera, clip_name: str, *, metrics: Any = Non
     """
     p = m.params
     lm = true_landmarks(m, camera)
-    base = quiet_baseline(lm, m.quiet)
+    base = None
     if metrics is None and with_metrics:
-        metrics = compute_truth_metrics(lm, base)
+        metrics, base = compute_truth_metrics(lm, m.quiet)
     sk = m.skeleton
     uv = camera.project(sk.joints)[..., :2]
     t_ms = m.t_ms
@@ -186,12 +208,15 @@ def build_truth(m: Motion, camera: Camera, clip_name: str, *, metrics: Any = Non
         "t_ms": [int(x) for x in t_ms],
         "phase": list(m.phase),
         "joints_3d": {n: _r(sk.joints[:, J[n]], 3) for n in JOINTS},
-        "joints_2d": {n: _r(uv[:, J[n]], 1) for n in JOINTS},
+        # joints that are BlazePose landmarks: their 2-D is landmarks_2d[:, index]
+        "joints_2d": {n: _r(uv[:, J[n]], 1) for n in JOINTS if n not in JOINT_LANDMARK},
+        "joint_landmark": JOINT_LANDMARK,
         "landmarks_2d": _r(lm.xy, 1),
     }
     if metrics is not None:
         frames["metrics"] = {k: _col(np.asarray(getattr(metrics, k)), paired)
                              for k, paired in MEASURES.items() if hasattr(metrics, k)}
+        frames["view"] = [int(v) for v in np.asarray(metrics.view)]
     stance = p.side if m.view == "frontal" else None
     reps = []
     for i, r in enumerate(m.reps):
