@@ -1,0 +1,796 @@
+"""The live loop: capture -> pose -> One Euro -> metrics -> exercise engine -> screen/voice.
+
+Threads (so a slow frame never stalls the camera, and drawing overlaps inference):
+
+* **capture** (:class:`~hipform.live.capture.FrameGrabber`): reads the camera (or a file
+  paced at its own frame rate) and keeps only the newest frame (or, with
+  ``drop=False``, hands over every frame).
+* **inference**: takes the newest frame, runs the pose model, passes the result on
+  through a 2-slot queue.
+* **main** (this one; OpenCV's GUI wants it): smoothing, metrics, calibration, exercise
+  engine, overlay, window, recording, printing. It never waits for the model except
+  when it has nothing to show.
+
+At the end (quit key, ``max_seconds``, end of file, camera disconnected, Ctrl-C) the
+RAW landmarks of every processed frame are scored exactly as ``hipform analyze`` does
+(:func:`hipform.pipeline.score_landmarks`) and written with
+:func:`hipform.pipeline.write_outputs`; what the live engine showed (reps, cues, as seen)
+is added under ``analysis["live"]``.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import shutil
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from hipform.errors import CameraError, HipformError
+from hipform.landmarks import LM, N_LANDMARKS, Landmarks
+from hipform.live.capture import Captured, FrameGrabber
+
+__all__ = ["EXERCISES", "Calibrator", "LiveOptions", "LiveSession", "guidance_for"]
+
+#: The exercises the ``e`` key cycles through.
+EXERCISES = ("single_leg_squat", "step_down", "bridge")
+
+#: How long an on-screen cue stays up (ms), as in the offline annotated video.
+CUE_SHOW_MS = 2500
+
+#: Landmarks that must be in view (shoulders, hips, knees, ankles).
+KEY_LANDMARKS = (LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER, LM.LEFT_HIP, LM.RIGHT_HIP,
+                 LM.LEFT_KNEE, LM.RIGHT_KNEE, LM.LEFT_ANKLE, LM.RIGHT_ANKLE)
+
+
+@dataclass
+class LiveOptions:
+    """Everything ``hipform live`` can be told (see the command's --help)."""
+
+    exercise: str = "auto"
+    side: str | None = None
+    model: str | Path | None = None
+    profile: str | Path | None = None
+    overrides: list[str] = field(default_factory=list)
+    voice: bool = False
+    window: bool = True
+    json: bool = False
+    out: Path | None = None
+    record: bool = False
+    max_seconds: float | None = None
+    subject: str | None = None
+    db: Path | None = None
+    save: bool = True
+    drop: bool = True          # newest-frame capture (a camera); False = every frame
+    fast: bool = False         # files: no real-time pacing
+    draw: bool | None = None   # draw the overlay (default: when a window or recording)
+    calibrate_s: float = 6.0   # give up looking for a quiet stance after this long
+    report: bool = True
+
+
+# ----------------------------------------------------------------------------- calibration
+class Calibrator:
+    """Sets the hip-drop baseline (pelvic obliquity of quiet stance) and the camera roll
+    from the first seconds of a session (or after the ``c`` key).
+
+    Feed smoothed rows with :meth:`feed`; every ~0.25 s the buffer is searched with
+    :func:`hipform.core.metrics.find_quiet_stance_baseline` (stillest 0.5 s of
+    two-foot frontal stance). ``state``: "calibrating", "done" (``baseline`` set) or
+    "none_found" (``timeout_s`` passed: baseline 0, hip drop is then raw obliquity).
+    ``roll_deg``: median tilt of the ankle-to-ankle line in the quiet window, + =
+    clockwise in the image (informative; the baseline already removes roll).
+    """
+
+    def __init__(self, size: tuple[int, int], timeout_s: float = 6.0,
+                 keep_s: float = 3.0) -> None:
+        self.size = size
+        self.timeout_ms = 1000.0 * timeout_s
+        self.keep_ms = 1000.0 * keep_s
+        self.restart(None)
+
+    def restart(self, t_ms: int | None) -> None:
+        self.state = "calibrating"
+        self.baseline: float | None = None
+        self.roll_deg: float | None = None
+        self.t0: int | None = t_ms
+        self.done_ms: int | None = None
+        self._rows: deque[tuple[int, np.ndarray]] = deque()
+        self._last_try = -1e18
+
+    @property
+    def active(self) -> bool:
+        return self.state == "calibrating"
+
+    def feed(self, row: np.ndarray, t_ms: int) -> bool:
+        """Add one frame (float32 (33, 4) px); True when calibration just finished."""
+        if not self.active:
+            return False
+        if self.t0 is None:
+            self.t0 = int(t_ms)
+        self._rows.append((int(t_ms), row))
+        while self._rows and self._rows[0][0] < t_ms - self.keep_ms:
+            self._rows.popleft()
+        if t_ms - self._last_try >= 250 and len(self._rows) >= 3:
+            self._last_try = t_ms
+            if self._try():
+                self.state, self.done_ms = "done", int(t_ms)
+                return True
+        if t_ms - self.t0 >= self.timeout_ms:
+            self.state, self.baseline, self.done_ms = "none_found", 0.0, int(t_ms)
+            return True
+        return False
+
+    def _try(self) -> bool:
+        from hipform.core.metrics import _baseline
+
+        t = np.array([r[0] for r in self._rows], np.int64)
+        x = np.stack([r[1] for r in self._rows])
+        lm = Landmarks(x, t, self.size[0], self.size[1])
+        base, win = _baseline(lm, 0.5)
+        if not math.isfinite(base) or win is None:
+            return False
+        self.baseline = float(base)
+        a = x[win[0]:win[1]]
+        la, ra = a[:, LM.LEFT_ANKLE, :2], a[:, LM.RIGHT_ANKLE, :2]
+        left_img = np.where((la[:, :1] <= ra[:, :1]), la, ra)
+        right_img = np.where((la[:, :1] <= ra[:, :1]), ra, la)
+        d = right_img - left_img
+        roll = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
+        self.roll_deg = float(np.nanmedian(roll)) if np.isfinite(roll).any() else None
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "baseline_obliquity_deg": self.baseline,
+                "roll_deg": self.roll_deg, "done_ms": self.done_ms}
+
+
+# ----------------------------------------------------------------------------- guidance
+def _views_for(exercise: str | None) -> tuple[set[int], str] | None:
+    from hipform.core.metrics import View
+
+    if exercise in ("single_leg_squat", "step_down"):
+        return {int(View.FRONTAL)}, "face_camera"
+    if exercise == "bridge":
+        return {int(View.SAGITTAL_LEFT), int(View.SAGITTAL_RIGHT), int(View.LYING),
+                int(View.FRONTAL)}, "turn_side_on"
+    return None
+
+
+def guidance_for(row: np.ndarray, size: tuple[int, int], view: int, exercise: str | None,
+                 vmin: float = 0.5) -> str | None:
+    """The guidance code for one frame, or None if the person is well framed.
+
+    ``row`` float32 (33, 4) px; ``view`` a :class:`~hipform.core.metrics.View` code.
+    Codes: "nobody" (no person), "out_of_view" (a shoulder, hip, knee or ankle missing
+    or outside the frame), "face_camera"/"turn_side_on" (wrong view for ``exercise``).
+    """
+    if not np.isfinite(row[:, 0]).any():
+        return "nobody"
+    k = row[list(KEY_LANDMARKS)]
+    w, h = size
+    vis = np.nan_to_num(k[:, 3], nan=0.0)
+    inside = (k[:, 0] >= 0) & (k[:, 0] < w) & (k[:, 1] >= 0) & (k[:, 1] < h)
+    if not bool(np.all((vis >= vmin) & inside)):
+        return "out_of_view"
+    need = _views_for(exercise)
+    if need is not None and view != 0 and view not in need[0]:
+        return need[1]
+    return None
+
+
+def _guidance_text(code: str) -> str:
+    if code == "nobody":
+        return "No one in view: step into the picture."
+    from hipform.coaching.messages import message
+
+    return message(code, None)
+
+
+# ----------------------------------------------------------------------------- printing
+class Printer:
+    """Headless output: one line per event (or one JSON object per line)."""
+
+    def __init__(self, stream: TextIO, as_json: bool) -> None:
+        self.stream = stream
+        self.json = as_json
+
+    def emit(self, kind: str, text: str, data: dict[str, Any]) -> None:
+        import json
+
+        if self.json:
+            from hipform.pipeline import _nan_to_none
+
+            self.stream.write(json.dumps(_nan_to_none({"kind": kind, **data}),
+                                         separators=(",", ":")) + "\n")
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _fmt_s(x: Any) -> str:
+    return "-" if x is None or not isinstance(x, int | float) or not math.isfinite(x) \
+        else f"{x:.1f}"
+
+
+def _tempo_text(t: Any) -> str:
+    if not t:
+        return ""
+    return "/".join(_fmt_s(v) for v in t) + " s"
+
+
+# ----------------------------------------------------------------------------- the engine
+def _state_of(sess: Any) -> Any:
+    st = getattr(sess, "state", None)
+    return st() if callable(st) else st
+
+
+class LiveSession:
+    """One live session. Build it with an open ``source`` (FrameSource) and
+    ``estimator`` (PoseEstimator), then call :meth:`run`.
+
+    Args:
+        source: frames (CameraSource, VideoFileSource, ...). ``paced`` says whether it
+            must be paced at its timestamps (a file played as a camera).
+        estimator: ``.process(bgr, t_ms) -> (xyzv (33, 4), world (33, 3) | None)``.
+        opts: :class:`LiveOptions`.
+        paced: pace the source at real time (files; False for cameras).
+        engine_factory: ``(exercise, side, profile, frame_size) -> session`` with
+            ExerciseSession's API; default ``hipform.exercises.ExerciseSession``.
+        window: a :class:`~hipform.live.window.Window`-like object or None.
+        voice: a :class:`~hipform.coaching.voice.Voice`-like object or None.
+        stream: where headless lines go (default stdout).
+    """
+
+    def __init__(self, source: Any, estimator: Any, opts: LiveOptions, *, paced: bool = False,
+                 engine_factory: Callable[..., Any] | None = None, window: Any = None,
+                 voice: Any = None, stream: TextIO | None = None,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        import sys
+
+        from hipform.config import load_profile
+
+        self.source = source
+        self.est = estimator
+        self.opts = opts
+        self.paced = paced and not opts.fast
+        self.window = window
+        self.voice = voice
+        self.clock = clock
+        self.profile = load_profile(opts.profile, overrides=list(opts.overrides))
+        self._engine_factory = engine_factory or _default_engine
+        self.exercise = opts.exercise
+        self.side = opts.side
+        self.switched = False
+        self.engine: Any = None  # created at the first frame (needs the frame size)
+        self.printer = None if window is not None else Printer(stream or sys.stdout, opts.json)
+        self.draw = opts.draw if opts.draw is not None else (window is not None or opts.record)
+        self.vmin = _profile_get(self.profile, "view.min_visibility", 0.5)
+        self.wrong_view_ms = 1000.0 * _profile_get(self.profile, "view.wrong_view_s", 1.0)
+        self.out_view_ms = 1000.0 * _profile_get(self.profile, "view.out_of_view_s", 0.5)
+        # per-frame records (raw landmarks of every processed frame)
+        self._xyzv: list[np.ndarray] = []
+        self._world: list[np.ndarray] = []
+        self._t: list[int] = []
+        self._idx: list[int] = []
+        self.latency_ms: list[float] = []
+        self.model_ms: list[float] = []
+        self.events: list[dict[str, Any]] = []
+        self.size: tuple[int, int] | None = None
+        from hipform.core.filters import OneEuroFilter
+
+        self.smoother = OneEuroFilter()
+        self.calib: Calibrator | None = None
+        self.paused = False
+        self.stop_reason = ""
+        self._fps = 0.0
+        self._last_done: float | None = None
+        self._cue: tuple[str, int, int] | None = None  # message, t_ms, severity
+        self._guid_since: dict[str, int] = {}
+        self._rec_dir: Path | None = None
+        self.recorder: Any = None
+        self._grabber: FrameGrabber | None = None
+        self._results: queue.Queue = queue.Queue(maxsize=2)
+        self._stop = threading.Event()
+        self._infer_error: BaseException | None = None
+        self.frames_processed = 0
+        self.t_start = 0.0
+        self.t_end = 0.0
+
+    # ------------------------------------------------------------------ threads
+    def _infer(self, grabber: FrameGrabber) -> None:
+        try:
+            while not self._stop.is_set():
+                c = grabber.get(timeout=0.05)
+                if c is None:
+                    if grabber.ended and grabber.finished:
+                        break
+                    continue
+                t0 = time.perf_counter()
+                xyzv, world = self.est.process(c.frame.bgr, c.frame.t_ms)
+                dt = (time.perf_counter() - t0) * 1000.0
+                self._put((c, xyzv, world, dt))
+        except BaseException as e:  # noqa: BLE001 - re-raised on the main thread
+            self._infer_error = e
+        finally:
+            self._put(None)
+
+    def _put(self, item: Any) -> None:
+        while not self._stop.is_set():
+            try:
+                self._results.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+        if item is None:  # stopping: make room so the main thread sees the end
+            try:
+                self._results.put_nowait(None)
+            except queue.Full:
+                pass
+
+    def _on_captured(self, frame: Any) -> None:
+        rec = self.recorder
+        if rec is not None and rec.active:
+            rec.raw(frame.bgr)
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> dict[str, Any]:
+        """Run until the end; returns the summary (also printed/written). Ctrl-C, the
+        quit key, ``max_seconds``, the end of a file and a camera that stops delivering
+        frames all end the session the same clean way."""
+        self.t_start = self.clock()
+        grabber = FrameGrabber(self.source, drop=self.opts.drop, paced=self.paced,
+                               on_frame=self._on_captured)
+        self._grabber = grabber
+        grabber.start()
+        th = threading.Thread(target=self._infer, args=(grabber,), name="hipform-infer",
+                              daemon=True)
+        th.start()
+        interrupted = False
+        try:
+            self._loop()
+        except KeyboardInterrupt:
+            interrupted = True
+            self.stop_reason = "interrupted"
+        finally:
+            self._stop.set()
+            grabber.stop()
+            th.join(5.0)
+            self.t_end = self.clock()
+            if self.recorder is not None and self.recorder.active:
+                self.recorder.stop(self._t[-1] if self._t else 0)
+            if self.voice is not None:
+                self.voice.close()
+            if self.window is not None:
+                self.window.close()
+        if self._infer_error is not None and not interrupted:
+            raise self._infer_error
+        if grabber.error is not None and not isinstance(grabber.error, CameraError):
+            if not self._t:
+                raise grabber.error
+        if not self.stop_reason:
+            disc = bool(getattr(self.source, "disconnected", False))
+            self.stop_reason = "camera disconnected" if disc else "end of source"
+        return self.finish()
+
+    def _loop(self) -> None:
+        max_s = self.opts.max_seconds
+        while True:
+            if max_s is not None and self.clock() - self.t_start >= max_s:
+                self.stop_reason = "max_seconds"
+                return
+            try:
+                item = self._results.get(timeout=0.05)
+            except queue.Empty:
+                if self.window is not None and self._last_img is not None:
+                    if self._handle_key(self.window.show(self._last_img)):
+                        return
+                continue
+            if item is None:
+                return
+            c, xyzv, world, model_ms = item
+            img = self.step(c, xyzv, world, model_ms)
+            if self.window is not None and img is not None:
+                if self._handle_key(self.window.show(img)):
+                    return
+
+    _last_img: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ one frame
+    def step(self, c: Captured, xyzv: np.ndarray, world: np.ndarray | None,
+             model_ms: float = float("nan")) -> np.ndarray | None:
+        """Process one inferred frame; returns the drawn overlay (or None if not drawing)."""
+        from hipform.core.metrics import compute_metrics
+
+        fr = c.frame
+        t = int(fr.t_ms)
+        h, w = fr.bgr.shape[:2]
+        if self.size is None:
+            self.size = (w, h)
+            self.calib = Calibrator(self.size, self.opts.calibrate_s)
+            self.engine = self._engine_factory(self.exercise, self.side, self.profile,
+                                               self.size)
+            if self.opts.record:
+                self._toggle_record(t)
+        xyzv = np.asarray(xyzv, np.float32)
+        smooth = self.smoother(xyzv, t)
+        hud_guidance = ""
+        metrics = None
+        if not self.paused:
+            self._xyzv.append(xyzv)
+            self._world.append(np.full((N_LANDMARKS, 3), np.nan, np.float32)
+                               if world is None else np.asarray(world, np.float32))
+            self._t.append(t)
+            self._idx.append(int(fr.index))
+            self.model_ms.append(model_ms)
+            assert self.calib is not None
+            calibrating = self.calib.active and self._needs_calibration()
+            if calibrating and self.calib.feed(smooth, t):
+                self._emit("calibration", self._calib_text(), self.calib.to_dict())
+            base = self.calib.baseline if self.calib.baseline is not None else 0.0
+            lm1 = Landmarks(smooth[None], np.array([t], np.int64), w, h,
+                            None if world is None else np.asarray(world, np.float32)[None])
+            metrics = compute_metrics(lm1, baseline_obliquity=base, reasons=False)
+            events = self.engine.update(len(self._t) - 1, t, smooth, metrics)
+            for ev in events:
+                self._on_event(ev)
+            code = self._guidance(smooth, int(metrics.view[0]), t)
+            if code:
+                hud_guidance = _guidance_text(code)
+            elif self.calib.active and self._needs_calibration():
+                hud_guidance = "Stand still, facing the camera: calibrating..."
+        else:
+            hud_guidance = "Paused: press space to continue."
+        self.frames_processed += 1
+        now = time.perf_counter()
+        if self._last_done is not None:
+            dt = now - self._last_done
+            if dt > 0:
+                inst = 1.0 / dt
+                self._fps = inst if self._fps == 0 else 0.9 * self._fps + 0.1 * inst
+        self._last_done = now
+        img = None
+        rec = self.recorder
+        if self.draw or (rec is not None and rec.active):
+            from hipform.report.overlay import draw_overlay
+
+            hud = self._hud(metrics, t, hud_guidance)
+            img = draw_overlay(fr.bgr.copy() if rec is not None and rec.active else fr.bgr,
+                               smooth, hud)
+            if rec is not None and rec.active:
+                rec.annotated(img)
+            self._last_img = img
+        self.latency_ms.append((time.perf_counter() - c.t_cap) * 1000.0)
+        return img
+
+    def _needs_calibration(self) -> bool:
+        return self.exercise != "bridge"
+
+    def _calib_text(self) -> str:
+        assert self.calib is not None
+        c = self.calib
+        if c.state == "done":
+            roll = "" if c.roll_deg is None else f", camera roll {c.roll_deg:+.1f} deg"
+            return f"calibrated: pelvis baseline {c.baseline:+.1f} deg{roll}"
+        return "calibration: no quiet stance found, hip drop uses 0 deg as baseline"
+
+    def _guidance(self, row: np.ndarray, view: int, t: int) -> str | None:
+        """Guidance code once it has persisted (out of view 0.5 s, wrong view 1 s)."""
+        ex = self._current_exercise()
+        code = guidance_for(row, self.size or (1, 1), view, ex, self.vmin)
+        if code is None:
+            self._guid_since.clear()
+            return None
+        since = self._guid_since.setdefault(code, t)
+        for k in list(self._guid_since):
+            if k != code:
+                del self._guid_since[k]
+        need = self.wrong_view_ms if code in ("face_camera", "turn_side_on") else (
+            0.0 if code == "nobody" else self.out_view_ms)
+        return code if t - since >= need else None
+
+    def _current_exercise(self) -> str | None:
+        st = _state_of(self.engine)
+        ex = getattr(st, "exercise", None) if st is not None else None
+        if ex in EXERCISES:
+            return ex
+        return self.exercise if self.exercise in EXERCISES else None
+
+    # ------------------------------------------------------------------ events
+    def _on_event(self, ev: Any) -> None:
+        d = ev.to_dict() if hasattr(ev, "to_dict") else dict(ev)
+        kind = d.get("kind", "")
+        self.events.append(d)
+        if kind == "cue":
+            cue = d.get("cue") or d
+            msg = str(cue.get("message") or "")
+            sev = self._cue_severity(cue)
+            self._cue = (msg, int(d.get("t_ms", 0)), sev)
+            if self.voice is not None and not d.get("replayed"):
+                self.voice.say(msg)
+            side = f" ({cue.get('side')})" if cue.get("side") else ""
+            self._emit("cue", f"cue  {d.get('t_ms', 0) / 1000:7.2f} s  {cue.get('code')}{side}: "
+                       f"{msg}", d)
+        elif kind == "rep":
+            rep = d.get("rep") or {}
+            codes = sorted({f.get("code") for f in rep.get("faults", [])})
+            tempo = _tempo_text((rep.get("eccentric_s"), rep.get("hold_s"),
+                                 rep.get("concentric_s")))
+            n = int(rep.get("index", 0)) + 1
+            side = f" {rep.get('side')}" if rep.get("side") else ""
+            self._emit("rep", f"rep  {n:3d}{side}  tempo {tempo}  faults: "
+                       f"{', '.join(codes) if codes else 'none'}", d)
+        elif kind in ("exercise", "side"):
+            val = d.get(kind)
+            self._emit(kind, f"{kind} {val}", d)
+
+    def _cue_severity(self, cue: dict[str, Any]) -> int:
+        code, val = cue.get("code"), cue.get("value")
+        sec = {"knee_valgus": "knee_valgus", "knee_medial": "knee_valgus",
+               "hip_drop": "hip_drop", "trunk_lean": "trunk_lean",
+               "lumbar_arch": "lumbar_extension"}.get(str(code))
+        if sec is None or not isinstance(val, int | float) or not math.isfinite(val):
+            return 1
+        return 2 if abs(val) >= _profile_get(self.profile, f"{sec}.severe", math.inf) else 1
+
+    def _emit(self, kind: str, text: str, data: dict[str, Any]) -> None:
+        if self.printer is not None:
+            self.printer.emit(kind, text, data)
+
+    # ------------------------------------------------------------------ HUD
+    def _hud(self, metrics: Any, t: int, guidance: str) -> Any:
+        from hipform.report.overlay import HudState
+
+        st = _state_of(self.engine)
+        hud = HudState(fps=self._fps or None, guidance=guidance)
+        if st is not None:
+            hud.exercise = str(getattr(st, "exercise", "") or self.exercise or "")
+            hud.side = str(getattr(st, "side", "") or "")
+            hud.reps = int(getattr(st, "reps", 0) or 0)
+            hud.phase = str(getattr(st, "phase", "") or "")
+            hud.last_tempo = _tempo_text(getattr(st, "last_tempo", None))
+            hud.faults = dict(getattr(st, "fault_tally", {}) or {})
+        if self._cue is not None and t - self._cue[1] < CUE_SHOW_MS:
+            hud.cue, hud.cue_severity = self._cue[0], self._cue[2]
+        if self.recorder is not None and self.recorder.active:
+            hud.exercise = ("REC  " + hud.exercise).strip()
+        if metrics is not None and not guidance:
+            hud.angles = self._angles(metrics, hud.side)
+        return hud
+
+    def _angles(self, m: Any, side: str) -> list[tuple[int, str, int]]:
+        out: list[tuple[int, str, int]] = []
+        p = self.profile
+
+        def sev(v: float, sec: str) -> int:
+            flag = _profile_get(p, f"{sec}.flag", math.inf)
+            severe = _profile_get(p, f"{sec}.severe", math.inf)
+            return 2 if v >= severe else 1 if v >= flag else 0
+
+        for k, knee in enumerate((LM.LEFT_KNEE, LM.RIGHT_KNEE)):
+            v = float(m.knee_valgus[0, k])
+            if math.isfinite(v):
+                out.append((int(knee), f"valgus {v:+.0f}", sev(v, "knee_valgus")))
+        if side in ("left", "right"):
+            k = 0 if side == "left" else 1
+            v = float(m.hip_drop[0, k])
+            if math.isfinite(v):
+                hip = LM.RIGHT_HIP if k == 0 else LM.LEFT_HIP
+                out.append((int(hip), f"hip drop {v:+.0f}", sev(v, "hip_drop")))
+        v = float(m.lumbar_extension[0])
+        if math.isfinite(v):
+            out.append((int(LM.LEFT_HIP), f"lumbar {v:+.0f}", sev(v, "lumbar_extension")))
+        return out
+
+    # ------------------------------------------------------------------ keys
+    def _handle_key(self, action: str | None) -> bool:
+        """Apply a key action; True when the session must end."""
+        if action is None:
+            return False
+        t = self._t[-1] if self._t else 0
+        if action == "quit":
+            self.stop_reason = "quit key"
+            return True
+        if action == "pause":
+            self.paused = not self.paused
+            self._emit("pause", "paused" if self.paused else "resumed",
+                       {"paused": self.paused})
+        elif action == "exercise":
+            cur = self._current_exercise()
+            nxt = EXERCISES[(EXERCISES.index(cur) + 1) % len(EXERCISES)] if cur in EXERCISES \
+                else EXERCISES[0]
+            self._set_exercise(nxt)
+        elif action == "side":
+            st = _state_of(self.engine)
+            cur = getattr(st, "side", None) or self.side
+            self.side = "right" if cur == "left" else "left"
+            if hasattr(self.engine, "set_side"):
+                self.engine.set_side(self.side)
+            self._emit("side", f"side {self.side}", {"side": self.side})
+        elif action == "calibrate" and self.calib is not None:
+            self.calib.restart(t)
+            self._emit("calibration", "calibrating: stand still, facing the camera",
+                       self.calib.to_dict())
+        elif action == "record":
+            self._toggle_record(t)
+        return False
+
+    def _set_exercise(self, name: str) -> None:
+        self.exercise = name
+        self.switched = True
+        if hasattr(self.engine, "set_exercise"):
+            self.engine.set_exercise(name)
+        else:
+            self.engine = self._engine_factory(name, self.side, self.profile, self.size)
+        self._emit("exercise", f"exercise {name}", {"exercise": name})
+
+    def _toggle_record(self, t: int) -> None:
+        from hipform.live.record import Recorder
+
+        if self.recorder is not None and self.recorder.active:
+            files = self.recorder.stop(t)
+            self._emit("record", "recording stopped: " + ", ".join(p.name for p in files),
+                       {"recording": False, "files": [p.name for p in files]})
+            return
+        if self._rec_dir is None:
+            out = self.out_dir()
+            self._rec_dir = out.with_name(f".{out.name}.recording")
+        if self.recorder is None:
+            self.recorder = Recorder(self._rec_dir)
+        fps_src = float((getattr(self.source, "info", {}) or {}).get("fps") or 30.0)
+        fps_ann = min(fps_src, max(1.0, round(self._fps))) if self._fps else fps_src
+        assert self.size is not None
+        self.recorder.start(fps_src, fps_ann if self.opts.drop else fps_src, self.size, t)
+        self._emit("record", "recording...", {"recording": True})
+
+    # ------------------------------------------------------------------ the end
+    def out_dir(self) -> Path:
+        if self.opts.out is None:
+            self.opts.out = Path("runs") / time.strftime("live-%Y%m%d-%H%M%S")
+        return Path(self.opts.out)
+
+    def landmarks(self) -> Landmarks:
+        """RAW landmarks of every processed frame (T, 33, 4) with their timestamps."""
+        w, h = self.size or (1, 1)
+        if not self._t:
+            return Landmarks.empty(w, h)
+        info = dict(getattr(self.source, "info", {}) or {})
+        g = self._grabber
+        info.update({
+            "kind": "live",
+            "frames_captured": g.captured if g else len(self._t),
+            "frames_dropped": g.dropped if g else 0,
+            "frames_processed": len(self._t),
+        })
+        model = {"name": getattr(self.est, "name", None), "sha256": getattr(self.est, "sha256",
+                                                                           None)}
+        meta = {"source": info, "model": model, "stride": 1,
+                "frame_index": [int(i) for i in self._idx]}
+        world = np.stack(self._world)
+        return Landmarks(np.stack(self._xyzv), np.array(self._t, np.int64), w, h,
+                         None if not np.isfinite(world).any() else world, meta)
+
+    def live_summary(self) -> dict[str, Any]:
+        lat = np.array(self.latency_ms, np.float64)
+        mod = np.array(self.model_ms, np.float64)
+        mod = mod[np.isfinite(mod)]
+        wall = max(1e-9, self.t_end - self.t_start)
+        st = _state_of(self.engine)
+        reps = [e["rep"] for e in self.events if e.get("kind") == "rep"]
+        cues = [e["cue"] for e in self.events if e.get("kind") == "cue"]
+        g = self._grabber
+        result = None
+        if self.engine is not None and hasattr(self.engine, "finish"):
+            res = self.engine.finish()
+            result = res.to_dict() if hasattr(res, "to_dict") else None
+        return {
+            "result": result,
+            "exercise": getattr(st, "exercise", None) if st is not None else self.exercise,
+            "side": getattr(st, "side", None) if st is not None else self.side,
+            "reps": reps,
+            "cues": cues,
+            "fault_tally": dict(getattr(st, "fault_tally", {}) or {}) if st is not None else {},
+            "events": self.events,
+            "calibration": self.calib.to_dict() if self.calib else None,
+            "frames_captured": g.captured if g else 0,
+            "frames_dropped": g.dropped if g else 0,
+            "frames_processed": self.frames_processed,
+            "wall_s": round(wall, 3),
+            "fps": round(self.frames_processed / wall, 2),
+            "latency_ms": {"median": _q(lat, 50), "p95": _q(lat, 95)},
+            "model_ms": {"median": _q(mod, 50), "p95": _q(mod, 95)},
+            "stop_reason": self.stop_reason,
+            "options": {"drop": self.opts.drop, "paced": self.paced,
+                        "exercise": self.opts.exercise, "side": self.opts.side},
+            "recordings": list(self.recorder.files) if self.recorder else [],
+        }
+
+    def finish(self) -> dict[str, Any]:
+        """Score and write the session (analysis.json etc. in ``out``), store it in the
+        history unless ``save`` is off; returns the end-of-session summary."""
+        from hipform.pipeline import AnalyzeOptions, score_landmarks, write_outputs
+
+        live = self.live_summary()
+        out = self.out_dir()
+        lm = self.landmarks()
+        summary: dict[str, Any] = {"out": str(out), "reps": len(live["reps"]),
+                                   "fault_tally": live["fault_tally"],
+                                   "cues": len(live["cues"]),
+                                   "frames_processed": live["frames_processed"],
+                                   "frames_dropped": live["frames_dropped"],
+                                   "fps": live["fps"], "stop_reason": live["stop_reason"],
+                                   "stored": None}
+        if len(lm) == 0:
+            summary["out"] = None
+            self._emit("end", f"end  ({live['stop_reason']}): no frame was processed, "
+                       "nothing saved", summary)
+            return summary
+        exercise = self.exercise if self.switched else self.opts.exercise
+        aopts = AnalyzeOptions(model=self.opts.model, exercise=exercise or "auto",
+                               side=self.side if self.switched else self.opts.side,
+                               profile=self.opts.profile, overrides=list(self.opts.overrides),
+                               write_video=False, write_report=self.opts.report,
+                               subject=self.opts.subject)
+        try:
+            scored = score_landmarks(lm, aopts)
+            scored.analysis["live"] = live
+            analysis = write_outputs(out, scored, video=None, opts=aopts,
+                                     elapsed_s=live["wall_s"])
+        except BaseException:
+            # never lose what was seen: keep the raw landmarks next to the failed output
+            out.parent.mkdir(parents=True, exist_ok=True)
+            lm.save(out.with_name(out.name + ".landmarks.npz"))
+            raise
+        self._move_recordings(out)
+        summary["offline_reps"] = len(analysis.get("reps") or [])
+        if self.opts.save:
+            try:
+                from hipform.store import open_store
+
+                with open_store(self.opts.db) as st:
+                    summary["stored"] = st.save_analysis(analysis, subject=self.opts.subject,
+                                                         source_kind="live")
+            except HipformError as e:
+                self._warn(f"not stored in history: {e}")
+        tally = ", ".join(f"{k} {v}" for k, v in sorted(live["fault_tally"].items())) or "none"
+        self._emit("end", f"end  ({live['stop_reason']}): reps {summary['reps']}  faults "
+                   f"{tally}  {live['fps']:.1f} fps  -> {out}", summary)
+        return summary
+
+    def _move_recordings(self, out: Path) -> None:
+        if self._rec_dir is None or not self._rec_dir.exists():
+            return
+        dest = out / "recordings"
+        dest.mkdir(exist_ok=True)
+        for f in self._rec_dir.iterdir():
+            shutil.move(str(f), dest / f.name)
+        shutil.rmtree(self._rec_dir, ignore_errors=True)
+
+    def _warn(self, msg: str) -> None:
+        import sys
+
+        sys.stderr.write(f"hipform: warning: {msg}\n")
+
+
+def _q(a: np.ndarray, p: float) -> float | None:
+    return round(float(np.percentile(a, p)), 2) if a.size else None
+
+
+def _profile_get(profile: Any, key: str, default: float) -> float:
+    try:
+        return float(profile.get(key))
+    except (HipformError, KeyError, TypeError, ValueError):
+        return default
+
+
+def _default_engine(exercise: str, side: str | None, profile: Any,
+                    frame_size: tuple[int, int] | None = None) -> Any:
+    from hipform.exercises import ExerciseSession
+
+    return ExerciseSession(exercise, side=side, profile=profile, frame_size=frame_size)

@@ -1,0 +1,74 @@
+"""The live window: the ONLY module in hipform that uses OpenCV's GUI (highgui).
+
+cv2 is imported when a :class:`Window` is created, never at import time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Window", "KEYS"]
+
+#: key code -> action name (what the live loop does with it).
+KEYS: dict[int, str] = {
+    ord("q"): "quit",
+    27: "quit",  # Esc
+    ord(" "): "pause",
+    ord("e"): "exercise",
+    ord("s"): "side",
+    ord("c"): "calibrate",
+    ord("r"): "record",
+}
+
+
+class Window:
+    """A resizable OpenCV window showing BGR frames.
+
+    Args:
+        title: window title.
+        size: initial (width, height) in pixels, or None for the frame size.
+    """
+
+    def __init__(self, title: str = "hipform live", size: tuple[int, int] | None = None) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        self.title = title
+        self._shown = False
+        cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+        if size is not None:
+            cv2.resizeWindow(title, int(size[0]), int(size[1]))
+
+    def show(self, bgr: np.ndarray, wait_ms: int = 1) -> str | None:
+        """Display ``bgr`` (uint8 (H, W, 3)) and poll the keyboard for ``wait_ms`` ms.
+
+        Returns the action of the key pressed (see :data:`KEYS`), "quit" if the user
+        closed the window, or None.
+        """
+        cv2 = self._cv2
+        cv2.imshow(self.title, bgr)
+        self._shown = True
+        k = cv2.waitKey(max(1, int(wait_ms)))
+        if k is not None and k >= 0:
+            action = KEYS.get(k & 0xFF)
+            if action:
+                return action
+        if self.closed():
+            return "quit"
+        return None
+
+    def closed(self) -> bool:
+        """True when the user closed the window with its close button."""
+        if not self._shown:
+            return False
+        try:
+            return self._cv2.getWindowProperty(self.title, self._cv2.WND_PROP_VISIBLE) < 1
+        except self._cv2.error:
+            return True
+
+    def close(self) -> None:
+        try:
+            self._cv2.destroyWindow(self.title)
+            self._cv2.waitKey(1)
+        except self._cv2.error:
+            pass
