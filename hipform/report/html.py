@@ -145,6 +145,57 @@ def _values(v: Any) -> dict[str, float | None]:
 
 # --------------------------------------------------------------------------- sections
 
+def _key_points(
+    a: Mapping[str, Any], history: Sequence[Mapping[str, Any]] | None
+) -> str:
+    """Two to four plain-language sentences: the main fault, clean reps, and progress."""
+    reps = a.get("reps") or []
+    points: list[tuple[str, str]] = []  # (severity class, html)
+    if reps:
+        counts: dict[tuple[str, str], int] = {}
+        for r in reps:
+            for key in {(str(f.get("code")), str(f.get("side") or "")) for f in
+                        r.get("faults") or []}:
+                counts[key] = counts.get(key, 0) + 1
+        worst = {(w["code"], w["side"] or ""): w for w in _worst_faults(a)}
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], -(worst[kv[0]]["value"] or 0)))
+        for (code, side), n in ranked[:2]:
+            w = worst[(code, side)]
+            where = f" ({_e(side)})" if side else ""
+            points.append((
+                w["severity"],
+                f"<b>{_e(_fault_name(code))}</b>{where} in {n} of {len(reps)} reps; "
+                f"worst {_deg(w['value'])} in rep {w['rep']}.",
+            ))
+        clean = sum(1 for r in reps if not r.get("faults"))
+        if clean == len(reps):
+            points.append(("ok", f"All {len(reps)} reps were clean: no fault crossed its "
+                           "threshold."))
+        elif clean:
+            points.append(("ok", f"{clean} of {len(reps)} reps were clean."))
+    elif a.get("exercise"):
+        points.append(("none", "No repetitions were counted: check that the whole body is in "
+                       "view and the movement is complete."))
+    prev = [h for h in history or [] if a.get("id") is None or h.get("id") != a.get("id")]
+    if prev:
+        from hipform.report.progress import MEASURE_LABELS, compare_sessions
+
+        changes = [c for c in compare_sessions(prev[0], a) if c.real]
+        for c in changes[:2]:
+            side = "" if c.side == "both" else f" ({_e(c.side)})"
+            cls = "ok" if c.verdict == "improved" else "severe"
+            points.append((cls, f"<b>{_e(MEASURE_LABELS.get(c.measure, c.measure))}</b>{side} "
+                           f"{_e(c.verdict)} by {abs(c.delta or 0):.1f}° since your first "
+                           f"session, more than the {c.sdd:g}° measurement error."))
+        if not changes:
+            points.append(("none", f"No change since your first session ({len(prev)} earlier) "
+                           "is larger than the measurement error yet."))
+    if not points:
+        return ""
+    items = "".join(f'<li class="sev-{cls}">{html_}</li>' for cls, html_ in points)
+    return f'<section class="key"><h2>Key points</h2><ul>{items}</ul></section>'
+
+
 def _cards(a: Mapping[str, Any]) -> str:
     summary = a.get("summary") or {}
     reps = a.get("reps") or []
@@ -228,7 +279,7 @@ def _plots(a: Mapping[str, Any]) -> str:
         kw = {"title": title, "flag": _num(thr.get("flag")),
               "severe": _num(thr.get("severe")), "reps": reps}
         wide = measure_plot_png(t_s, series, **kw)
-        narrow = measure_plot_png(t_s, series, width_in=4.6, height_in=2.9, dpi=150, **kw)
+        narrow = measure_plot_png(t_s, series, width_in=4.6, height_in=2.9, dpi=130, **kw)
         bands = []
         if _num(thr.get("flag")) is not None:
             bands.append(f'<span class="chip sev-flag">flag ≥ {_deg(thr["flag"], 0)}</span>')
@@ -581,6 +632,11 @@ ul.cues li:last-child{border-bottom:0}
 .cues .t{font-variant-numeric:tabular-nums;color:var(--muted);min-width:4.2em}
 .cues .msg{font-weight:600;flex:1 1 240px}
 .cues .cue-meta{color:var(--muted);font-size:.85rem}
+section.key ul{list-style:none;margin:.4rem 0 0;padding:0}
+section.key li{padding:6px 0 6px 14px;border-left:4px solid #cbd5e1;margin:6px 0}
+section.key li.sev-ok{border-left-color:var(--ok)}
+section.key li.sev-flag{border-left-color:#f59e0b}
+section.key li.sev-severe{border-left-color:#dc2626}
 footer{color:var(--muted);font-size:.82rem;margin-top:24px}
 footer p{margin:.4rem 0}
 code{background:#f1f5f9;padding:1px 5px;border-radius:4px}
@@ -634,6 +690,7 @@ def build_html(
         "<header><div class='kicker'>hipform form check</div>",
         f"<h1>{_e(heading)}</h1><div class='meta'>{''.join(meta)}</div></header>",
         _cards(a),
+        _key_points(a, history),
         _history(a, history),
         _rep_table(a),
         _worst_moments(a, thumbnails),
