@@ -50,6 +50,7 @@ lumbar_extension (T,)
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -168,9 +169,10 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
 
     # ---- trunk
     torso_vis = hips_vis & vs[0] & vs[1]
-    lean_left = np.degrees(np.arctan2(-tx * _unit_sign(rx), -ty))
+    ntx = -tx
+    nty = -ty
+    lean_left = _undef(np.degrees(np.arctan2(ntx * _unit_sign(rx), nty)), ntx, nty)
     lean_f = np.stack((lean_left, -lean_left))
-    lean_s = np.degrees(np.arctan2(-tx * near, -ty))  # facing_x = -near when upright
 
     # ---- hip (2-D): trunk-down d = hip - shoulder per side, thigh g
     dx = hx - sx
@@ -181,6 +183,13 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
     ant_x = np.where(lying, np.float32(0.0), near * ty)   # anterior, up to a positive scale
     ant_y = np.where(lying, np.float32(-1.0), -near * tx)
     hip_flex2 = phi * _unit_sign(dx * ant_y - dy * ant_x)
+    # sagittal lean per side from that side's shoulder-hip line (facing_x = -near),
+    # mean of the sides whose shoulder and hip are visible
+    side_vis = vs & vh
+    lean_sides = _undef(np.degrees(np.arctan2(dx * near, dy)), dx, dy)
+    lean_sides = np.where(side_vis, lean_sides, np.float32(0.0))
+    lean_s_vis = side_vis[0] | side_vis[1]
+    lean_s = (lean_sides[0] + lean_sides[1]) / (side_vis[0] * np.float32(1.0) + side_vis[1])
     hip_vis = vs & vh & vk
     lum_sides = np.where(hip_vis, -hip_flex2, np.float32(0.0))
     lumbar = (lum_sides[0] + lum_sides[1]) / (hip_vis[0] * np.float32(1.0) + hip_vis[1])
@@ -210,7 +219,7 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
         ga = g3[0] * a3[0] + g3[1] * a3[1] + g3[2] * a3[2]
         da = d3[0] * a3[0] + d3[1] * a3[1] + d3[2] * a3[2]
         dd = d3[0] * d3[0] + d3[1] * d3[1] + d3[2] * d3[2]
-        hip_flex = un * _unit_sign(ga - dn * da / dd)
+        hip_flex = un * np.copysign(np.float32(1.0), ga - dn * da / dd)  # 0 stays 0
         flex3d = True
     else:
         hip_flex = hip_flex2
@@ -236,7 +245,7 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
         "knee_valgus": gate(valgus, leg_vis, frontal),
         "pelvic_obliquity": gate(obliq, hips_vis, frontal),
         "trunk_lean_frontal": gate(lean_f, lean_vis2, frontal2),
-        "trunk_lean_sagittal": gate(lean_s, torso_vis, sag),
+        "trunk_lean_sagittal": gate(lean_s, lean_s_vis, sag),
         "knee_flexion": gate(knee_flex, leg_vis, flex_ok),
         "hip_flexion": gate(hip_flex, hip_vis, flex_ok),
         "lumbar_extension": gate(lumbar, lum_vis, side_ok),
@@ -249,7 +258,8 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
             "knee_valgus": _reasons(out["knee_valgus"], nd2, leg_vis, frontal),
             "pelvic_obliquity": _reasons(out["pelvic_obliquity"], nodet, hips_vis, frontal),
             "trunk_lean_frontal": _reasons(out["trunk_lean_frontal"], nd2, lean_vis2, frontal2),
-            "trunk_lean_sagittal": _reasons(out["trunk_lean_sagittal"], nodet, torso_vis, sag),
+            "trunk_lean_sagittal": _reasons(out["trunk_lean_sagittal"], nodet, lean_s_vis,
+                                            sag),
             "knee_flexion": _reasons(out["knee_flexion"], nd2, leg_vis, flex_ok),
             "hip_flexion": _reasons(out["hip_flexion"], nd2, hip_vis, flex_ok),
             "lumbar_extension": _reasons(out["lumbar_extension"], nodet, lum_vis, side_ok),
@@ -341,3 +351,196 @@ def lumbar_extension(lm, *, visibility_min: float = 0.5) -> np.ndarray:
     passes straight, **+ = hips above / in front of the shoulder-knee line (arching)**;
     mean of the visible sides. Needs a side or lying view (not checked here)."""
     return _run(lm, visibility_min)["lumbar_extension"]
+
+
+# --------------------------------------------------------------------------- one frame
+# A pure-Python (math) twin of _kernel for a single frame: numpy's per-call overhead
+# (about 0.5 us per ufunc, ~250 calls) would make the live path (T = 1) cost hundreds of
+# microseconds. tests/core/test_metrics.py checks both give the same numbers.
+_nan = math.nan
+_F32 = float(np.float32(0.42))  # thresholds as the float32 kernel sees them
+_S32 = float(np.float32(0.25))
+
+
+def _ad(c: float, d: float) -> float:
+    """degrees(atan2(c, d)), NaN when both are 0."""
+    if c == 0.0 and d == 0.0:
+        return _nan
+    return math.degrees(math.atan2(c, d))
+
+
+def _sg(a: float) -> float:
+    return 1.0 if a > 0.0 else (-1.0 if a < 0.0 else _nan)
+
+
+def _tz(a: float) -> float:
+    t = math.tanh(a)
+    return 0.0 if t != t else t
+
+
+def _bits(val: float, nodet: bool, visok: bool, viewok: bool | None) -> int:
+    r = (1 if nodet else 0) | (0 if visok else 2)
+    if viewok is not None and not viewok:
+        r |= 4
+    if val != val and r == 0:
+        r = 8
+    return r
+
+
+def _kernel_row(r: list, vmin: float, gating: bool, w: list | None = None,
+                reasons: bool = True) -> dict[str, Any]:
+    """All measures of one frame. r: xyzv row as nested lists (33 x 4); w: world row
+    (33 x 3) or None. Returns scalars / (left, right) tuples, same keys as _kernel."""
+    ls, rs, lh, rh = r[11], r[12], r[23], r[24]
+    lk, rk, la, ra = r[25], r[26], r[27], r[28]
+    lear, rear, nose = r[7], r[8], r[0]
+    nodet = lh[0] != lh[0]
+    vls, vrs, vlh, vrh = ls[3] >= vmin, rs[3] >= vmin, lh[3] >= vmin, rh[3] >= vmin
+    vlk, vrk, vla, vra = lk[3] >= vmin, rk[3] >= vmin, la[3] >= vmin, ra[3] >= vmin
+
+    # ---- view (mirrors hipform.core.view._view_block)
+    tx = (ls[0] + rs[0] - lh[0] - rh[0]) * 0.5
+    ty = (ls[1] + rs[1] - lh[1] - rh[1]) * 0.5
+    lt = math.hypot(tx, ty)
+    rx = rh[0] - lh[0]
+    ry = rh[1] - lh[1]
+    ws = math.hypot(rs[0] - ls[0], rs[1] - ls[1])
+    inv = 1.0 / lt if lt > 0.0 else (math.inf if lt == 0.0 else _nan)
+    width = (ws + math.hypot(rx, ry)) * inv * 0.5
+    tilt_h = math.degrees(math.atan2(abs(ty), abs(tx)))
+    lying = tilt_h < 45.0
+    score = _tz((rs[2] + rh[2] - ls[2] - lh[2]) * inv * 5.0)
+    score += _tz((ls[3] + lh[3] + lk[3] + la[3] + lear[3]
+                  - rs[3] - rh[3] - rk[3] - ra[3] - rear[3]) * 2.0)
+    ex = (lear[0] + rear[0]) * 0.5
+    ey = (lear[1] + rear[1]) * 0.5
+    score += _tz(((nose[0] - ex) * ty - (nose[1] - ey) * tx) * (inv * inv * 20.0))
+    near = _sg(score)
+    ok_l = vls and vlh
+    ok_r = vrs and vrh
+    ok = ok_l and ok_r and lt > 0.0
+    half = (ok_l != ok_r) and lt > 0.0
+    frontal = width >= _F32
+    sag = width <= _S32
+    code = 0
+    conf = 0.0
+    if half:
+        near = 1.0 if ok_l else -1.0
+        code = 5 if lying else (2 if ok_l else 3)
+        vside = (ls[3] + lh[3]) if ok_l else (rs[3] + rh[3])
+        conf = min(max(abs(tilt_h - 45.0) * (1.0 / 15.0), 0.0), 1.0) \
+            * min(max(vside * 0.25, 0.0), 0.5)
+    elif ok:
+        m_lie = abs(tilt_h - 45.0) * (1.0 / 15.0)
+        if lying:
+            code, margin = 5, m_lie
+        elif frontal:
+            code, margin = 1, min(m_lie, (width - _F32) * 10.0)
+        elif sag:
+            code = 2 if score > 0 else (3 if score < 0 else 0)
+            margin = min(m_lie, (_S32 - width) * 10.0 * min(abs(score), 1.0))
+        else:
+            code = 4
+            margin = min(m_lie, min(width - _S32, _F32 - width) / ((_F32 - _S32) / 2))
+        if code:
+            vmean = (ls[3] + rs[3] + lh[3] + rh[3]) * 0.25
+            conf = min(max(margin, 0.0), 1.0) * min(max(vmean, 0.0), 1.0)
+
+    # ---- legs, pelvis, trunk, hips
+    ant_x, ant_y = (0.0, -1.0) if lying else (near * ty, -near * tx)
+    legs = []
+    for h, k, a, s, sgn in ((lh, lk, la, ls, -1.0), (rh, rk, ra, rs, 1.0)):
+        gx, gy = k[0] - h[0], k[1] - h[1]
+        qx, qy = a[0] - k[0], a[1] - k[1]
+        theta = _ad(gx * qy - gy * qx, gx * qx + gy * qy)
+        lx, ly = a[0] - h[0], a[1] - h[1]
+        valg = theta * _sg(lx * ry - ly * rx) * sgn
+        dx, dy = h[0] - s[0], h[1] - s[1]
+        phi = _ad(dx * gy - dy * gx, dx * gx + dy * gy)
+        hf = phi * _sg(dx * ant_y - dy * ant_x)
+        lsd = _ad(dx * near, dy)
+        legs.append((theta, valg, hf, lsd))
+    (th_l, vg_l, hf_l, ls_l), (th_r, vg_r, hf_r, ls_r) = legs
+    n_lean = ok_l + ok_r
+    lean_s = ((ls_l if ok_l else 0.0) + (ls_r if ok_r else 0.0)) / n_lean if n_lean else _nan
+    leg_vis = (vlh and vlk and vla, vrh and vrk and vra)
+    hip_vis = (vls and vlh and vlk, vrs and vrh and vrk)
+    obliq = _ad(lh[1] - rh[1], abs(rx))
+    hips_vis = vlh and vrh
+    torso_vis = hips_vis and vls and vrs
+    lean_left = _ad(-tx * _sg(rx), -ty)
+    n_side = hip_vis[0] + hip_vis[1]
+    lumbar = ((-hf_l if hip_vis[0] else 0.0) + (-hf_r if hip_vis[1] else 0.0)) / n_side \
+        if n_side else _nan
+    kf = (abs(th_l), abs(th_r))
+    hflex = (hf_l, hf_r)
+
+    if w is not None:
+        kf_w, hf_w = [], []
+        lft = [w[23][i] - w[24][i] for i in range(3)]
+        sup = [(w[11][i] + w[12][i] - w[23][i] - w[24][i]) * 0.5 for i in range(3)]
+        a3 = (lft[1] * sup[2] - lft[2] * sup[1], lft[2] * sup[0] - lft[0] * sup[2],
+              lft[0] * sup[1] - lft[1] * sup[0])
+        for si, hi, ki, ai in ((11, 23, 25, 27), (12, 24, 26, 28)):
+            s3, h3, k3, a3p = w[si], w[hi], w[ki], w[ai]
+            g = (k3[0] - h3[0], k3[1] - h3[1], k3[2] - h3[2])
+            q = (a3p[0] - k3[0], a3p[1] - k3[1], a3p[2] - k3[2])
+            d = (h3[0] - s3[0], h3[1] - s3[1], h3[2] - s3[2])
+            kf_w.append(_ad(_cross_norm(g, q), _dot3(g, q)))
+            dn = _dot3(d, g)
+            un = _ad(_cross_norm(d, g), dn)
+            dd = _dot3(d, d)
+            proj = _dot3(g, a3) - dn * _dot3(d, a3) / dd if dd > 0 else _nan
+            hf_w.append(un * math.copysign(1.0, proj))
+        kf, hflex, flex_ok = tuple(kf_w), tuple(hf_w), None
+    else:
+        flex_ok = "side"
+
+    if gating:
+        fr = code == 1
+        sg_ = code in (2, 3)
+        side_ok = sg_ or code == 5
+        fo = None if flex_ok is None else side_ok
+    else:
+        fr = sg_ = side_ok = fo = None
+
+    def g(val, visok, viewok):
+        return val if (visok and (viewok is None or viewok)) else _nan
+
+    lum_vis = hip_vis[0] or hip_vis[1]
+    out: dict[str, Any] = {
+        "knee_valgus": (g(vg_l, leg_vis[0], fr), g(vg_r, leg_vis[1], fr)),
+        "pelvic_obliquity": g(obliq, hips_vis, fr),
+        "trunk_lean_frontal": (g(lean_left, torso_vis, fr), g(-lean_left, torso_vis, fr)),
+        "trunk_lean_sagittal": g(lean_s, ok_l or ok_r, sg_),
+        "knee_flexion": (g(kf[0], leg_vis[0], fo), g(kf[1], leg_vis[1], fo)),
+        "hip_flexion": (g(hflex[0], hip_vis[0], fo), g(hflex[1], hip_vis[1], fo)),
+        "lumbar_extension": g(lumbar, lum_vis, side_ok),
+        "view": code,
+        "view_confidence": conf,
+    }
+    if reasons:
+        out["nan_reason"] = {
+            "knee_valgus": tuple(_bits(out["knee_valgus"][i], nodet, leg_vis[i], fr)
+                                 for i in (0, 1)),
+            "pelvic_obliquity": _bits(out["pelvic_obliquity"], nodet, hips_vis, fr),
+            "trunk_lean_frontal": tuple(_bits(out["trunk_lean_frontal"][i], nodet,
+                                              torso_vis, fr) for i in (0, 1)),
+            "trunk_lean_sagittal": _bits(out["trunk_lean_sagittal"], nodet, ok_l or ok_r,
+                                         sg_),
+            "knee_flexion": tuple(_bits(out["knee_flexion"][i], nodet, leg_vis[i], fo)
+                                  for i in (0, 1)),
+            "hip_flexion": tuple(_bits(out["hip_flexion"][i], nodet, hip_vis[i], fo)
+                                 for i in (0, 1)),
+            "lumbar_extension": _bits(out["lumbar_extension"], nodet, lum_vis, side_ok),
+        }
+    return out
+
+
+def _cross_norm(u, v) -> float:
+    return math.sqrt((u[1] * v[2] - u[2] * v[1]) ** 2 + (u[2] * v[0] - u[0] * v[2]) ** 2
+                     + (u[0] * v[1] - u[1] * v[0]) ** 2)
+
+
+def _dot3(u, v) -> float:
+    return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from hipform.core import _block as b
-from hipform.core.kinematics import NanReason, _kernel
+from hipform.core.kinematics import NanReason, _kernel, _kernel_row
 from hipform.core.view import VIEW_NAMES, View
 
 __all__ = [
@@ -333,6 +333,9 @@ def compute_metrics(lm, *, baseline_obliquity: float | None = None,
         :class:`Metrics` (all arrays new; ``lm`` is not modified).
     """
     use_world = bool(use_world and lm.world is not None)
+    if len(lm) == 1:
+        return _compute_row(lm, baseline_obliquity, visibility_min, view_gating, use_world,
+                            reasons)
     need_base = baseline_obliquity is None and len(lm) >= 2
     o = _run_all(lm, visibility_min, view_gating, need_base, reasons, use_world)
     window = None
@@ -368,6 +371,45 @@ def compute_metrics(lm, *, baseline_obliquity: float | None = None,
         baseline_obliquity=float(base),
         baseline_source=source,
         baseline_window=window,
+        visibility_min=float(visibility_min),
+        view_gating=bool(view_gating),
+        flexion_3d=use_world,
+    )
+
+
+_F32 = np.float32
+_U8 = np.uint8
+
+
+def _compute_row(lm, baseline_obliquity, visibility_min, view_gating, use_world, reasons):
+    """compute_metrics for T = 1 via the pure-Python kernel (tens of microseconds)."""
+    o = _kernel_row(lm.xyzv[0].tolist(), visibility_min, view_gating,
+                    lm.world[0].tolist() if use_world else None, reasons)
+    if baseline_obliquity is None:
+        base, source = 0.0, "none_found"
+    else:
+        base, source = float(baseline_obliquity), "given"
+    obl = o["pelvic_obliquity"]
+    rel = obl - float(np.float32(base))
+    nr = o.get("nan_reason")
+    if nr:
+        nr = {k: np.array([v], _U8) for k, v in nr.items()}
+    return Metrics(
+        t_ms=np.array(lm.t_ms, dtype=np.int64),
+        knee_valgus=np.array([o["knee_valgus"]], _F32),
+        pelvic_obliquity=np.array([obl], _F32),
+        hip_drop=np.array([(-rel, rel)], _F32),
+        lumbar_extension=np.array([o["lumbar_extension"]], _F32),
+        trunk_lean_frontal=np.array([o["trunk_lean_frontal"]], _F32),
+        trunk_lean_sagittal=np.array([o["trunk_lean_sagittal"]], _F32),
+        knee_flexion=np.array([o["knee_flexion"]], _F32),
+        hip_flexion=np.array([o["hip_flexion"]], _F32),
+        view=np.array([o["view"]], np.int8),
+        view_confidence=np.array([o["view_confidence"]], _F32),
+        nan_reason=nr or {},
+        baseline_obliquity=base,
+        baseline_source=source,
+        baseline_window=None,
         visibility_min=float(visibility_min),
         view_gating=bool(view_gating),
         flexion_3d=use_world,

@@ -18,6 +18,9 @@ Features (all from pixel coordinates, so they do not depend on the frame's aspec
   asymmetry of shoulder/hip/knee/ankle/ear, and where the nose points relative to the
   ears (the face points anterior, and for an upright body with the left side to the
   camera the anterior is image-left). No cue at all -> UNKNOWN.
+* **one side hidden**: when only one side's shoulder and hip pass the visibility
+  threshold (BlazePose often marks the far side invisible in a side view) the frame is
+  SAGITTAL with the visible side nearer (or LYING), at half confidence.
 
 The thresholds are geometric heuristics, not fitted on real clips: see
 docs/README_core.md. Confidence in [0, 1] is the margin from the nearest decision
@@ -115,16 +118,24 @@ def _view_block(x: np.ndarray, y: np.ndarray, z: np.ndarray, v: np.ndarray,
     score += np.nan_to_num(cn, copy=False)
     near = score / np.abs(score)  # NaN where no cue
 
-    ok = vis[b.L_SH] & vis[b.R_SH] & vis[b.L_HIP] & vis[b.R_HIP] & (lt > 0)
+    ok_l = vis[b.L_SH] & vis[b.L_HIP]
+    ok_r = vis[b.R_SH] & vis[b.R_HIP]
+    pos = lt > 0
+    ok = ok_l & ok_r & pos
+    # one side hidden (far shoulder and/or hip below the threshold): a side view, the
+    # visible side is the near one
+    half = (ok_l ^ ok_r) & pos
+    near = np.where(half, np.where(ok_l, np.float32(1.0), np.float32(-1.0)), near)
     up = ok & ~lying
+    hup = half & ~lying
     frontal = width >= _F
     sag = width <= _S
     obl = ~frontal & ~sag
     code = (
-        (ok & lying) * np.int8(5)
+        ((ok | half) & lying) * np.int8(5)
         + (up & frontal) * np.int8(1)
-        + (up & sag & (score > 0)) * np.int8(2)
-        + (up & sag & (score < 0)) * np.int8(3)
+        + ((up & sag & (score > 0)) | (hup & ok_l)) * np.int8(2)
+        + ((up & sag & (score < 0)) | (hup & ok_r)) * np.int8(3)
         + (up & obl) * np.int8(4)
     ).astype(np.int8, copy=False)
 
@@ -136,8 +147,12 @@ def _view_block(x: np.ndarray, y: np.ndarray, z: np.ndarray, v: np.ndarray,
     )
     margin = np.where(lying, m_lie, np.minimum(m_lie, m_cls))
     vmean = (v[b.L_SH] + v[b.R_SH] + v[b.L_HIP] + v[b.R_HIP]) * 0.25
-    conf = np.clip(margin, 0.0, 1.0) * np.clip(vmean, 0.0, 1.0) * (code > 0)
-    conf = np.nan_to_num(conf, copy=False).astype(np.float32, copy=False)
+    conf = np.clip(margin, 0.0, 1.0) * np.clip(vmean, 0.0, 1.0) * (ok & (code > 0))
+    conf = np.nan_to_num(conf, copy=False)
+    vside = np.where(ok_l, v[b.L_SH] + v[b.L_HIP], v[b.R_SH] + v[b.R_HIP]) * 0.25
+    conf_half = np.clip(m_lie, 0.0, 1.0) * np.clip(vside, 0.0, 0.5) * half
+    conf += np.nan_to_num(conf_half, copy=False)
+    conf = conf.astype(np.float32, copy=False)
     return ViewResult(code, conf, near.astype(np.float32, copy=False), lying, tx, ty, lt, rx, ry)
 
 
