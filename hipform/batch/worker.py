@@ -103,7 +103,10 @@ class WorkerState:
 
     def _open(self) -> None:
         assert self._make is not None
-        self._est = _Tracked(self._make(self._model, mode="video"))
+        kw: dict[str, Any] = {"mode": "video"}
+        if self.cfg.get("estimator_fn") == DEFAULT_ESTIMATOR:
+            kw.update(person="largest", num_poses=1)  # what `hipform analyze` opens
+        self._est = _Tracked(self._make(self._model, **kw))
 
     def estimator(self) -> Any:
         """The estimator for the next clip (fresh tracking state; see module doc)."""
