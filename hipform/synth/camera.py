@@ -80,28 +80,29 @@ class Camera:
         cls,
         target: tuple[float, float, float],
         distance: float,
-        height: float,
+        cam_height: float,
         azimuth: float = 0.0,
         *,
         roll: float = 0.0,
         focal_px: float = 560.0,
         width: int = 640,
-        height_px: int = 480,
+        height: int = 480,
     ) -> Camera:
         """A camera on a circle around ``target`` looking at it.
 
         ``azimuth`` (degrees) 0 puts the camera on world +z of the target (in front of a
         subject facing +z); positive moves it toward world +x (the subject's left).
-        ``distance`` is the horizontal distance in metres, ``height`` the camera height.
+        ``distance`` is the horizontal distance in metres, ``cam_height`` the camera height
+        above the floor in metres; ``width``/``height`` the image size in pixels.
         """
         a = math.radians(azimuth)
         eye = (
             target[0] + distance * math.sin(a),
-            height,
+            cam_height,
             target[2] + distance * math.cos(a),
         )
         return cls.look_at(eye, target, roll=roll, focal_px=focal_px, width=width,
-                           height=height_px)
+                           height=height)
 
     # ------------------------------------------------------------------ geometry
     @property

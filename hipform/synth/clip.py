@@ -63,7 +63,7 @@ def _camera(focus: tuple[float, float, float], view: str, spec: ClipSpec) -> Cam
         dist = spec.distance or 2.9
         hgt = spec.cam_height if spec.cam_height is not None else 1.0 + (fy - 0.85)
     return Camera.orbit((fx, fy, fz), dist, hgt, spec.yaw, roll=spec.roll,
-                        focal_px=spec.focal_px, width=spec.width, height_px=spec.height)
+                        focal_px=spec.focal_px, width=spec.width, height=spec.height)
 
 
 def scene_for(m: Motion, spec: ClipSpec) -> Scene:

@@ -100,12 +100,13 @@ class Renderer:
         with np.errstate(divide="ignore", invalid="ignore"):
             tf = np.where(d[..., 1] < -1e-6, -o[1] / d[..., 1], np.inf)
         floor = tf < depth
-        fx = o[0] + tf * d[..., 0]
-        fz = o[2] + tf * d[..., 2]
+        tff = np.where(floor, tf, 0.0)
+        fx = o[0] + tff * d[..., 0]
+        fz = o[2] + tff * d[..., 2]
         floor_c = np.asarray(sc.floor, np.float32)
         # subtle plank texture + distance falloff
-        plank = 0.975 + 0.025 * np.sign(np.sin(np.nan_to_num(fx) * np.pi / 0.18))
-        fall = np.clip(1.05 - 0.03 * tf, 0.8, 1.05)
+        plank = 0.975 + 0.025 * np.sign(np.sin(fx * np.pi / 0.18))
+        fall = np.clip(1.05 - 0.03 * tff, 0.8, 1.05)
         fc = floor_c * (plank * fall)[..., None]
         if sc.mat is not None:
             (x0, z0), (x1, z1) = sc.mat

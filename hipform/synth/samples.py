@@ -5,45 +5,72 @@ from __future__ import annotations
 from hipform.synth.clip import ClipSpec
 from hipform.synth.motion import MotionParams
 
-_TEMPO = (0.9, 0.4, 0.8)
+#: (down, hold, up) seconds, slow enough for the default profile's tempo rules.
+_SLS_TEMPO = (1.6, 0.5, 1.2)
+_SD_TEMPO = (1.4, 0.4, 1.1)
+_BRIDGE_TEMPO = (1.2, 1.5, 1.2)  # bridge: lift 1.2 s, hold 1.5 s, lower 1.2 s
 
 #: name -> (spec, one-line description). Every clip: 640x480, 30 fps, seeded.
 SAMPLES: dict[str, tuple[ClipSpec, str]] = {
     "sls_clean": (
-        ClipSpec("sls_clean", MotionParams("single_leg_squat", reps=3, tempo=_TEMPO, depth=60,
-                                           side="left", seed=11)),
-        "single-leg squat on the left leg, frontal view, 3 reps to 60 deg knee flexion, "
+        ClipSpec(
+            "sls_clean",
+            MotionParams(
+                "single_leg_squat", reps=2, tempo=_SLS_TEMPO, depth=65, side="left", seed=11
+            ),
+        ),
+        "single-leg squat on the left leg, frontal view, 2 reps to 65 deg knee flexion, "
         "good form (knee over the foot, level pelvis)",
     ),
     "sls_faulty": (
-        ClipSpec("sls_faulty", MotionParams("single_leg_squat", reps=3, tempo=_TEMPO, depth=60,
-                                            side="right", valgus=15.0, hip_drop=6.0, seed=12)),
-        "single-leg squat on the right leg, frontal view, 3 reps: 15 deg knee valgus "
+        ClipSpec(
+            "sls_faulty",
+            MotionParams(
+                "single_leg_squat",
+                reps=2,
+                tempo=_SLS_TEMPO,
+                depth=65,
+                side="right",
+                valgus=15.0,
+                hip_drop=6.0,
+                seed=12,
+            ),
+        ),
+        "single-leg squat on the right leg, frontal view, 2 reps: 15 deg knee valgus "
         "(FPPA) and 6 deg contralateral pelvic drop at the bottom of every rep",
     ),
     "bridge_clean": (
-        ClipSpec("bridge_clean", MotionParams("bridge", reps=3, tempo=_TEMPO, side="right",
-                                              lumbar=0.0, seed=21)),
-        "glute bridge, side view (subject's right side to the camera), 3 reps, hips lifted "
+        ClipSpec(
+            "bridge_clean",
+            MotionParams("bridge", reps=2, tempo=_BRIDGE_TEMPO, side="right", lumbar=0.0, seed=21),
+        ),
+        "glute bridge, side view (subject's right side to the camera), 2 reps, hips lifted "
         "to the shoulder-knee line (lumbar extension 0 deg)",
     ),
     "bridge_arching": (
-        ClipSpec("bridge_arching", MotionParams("bridge", reps=3, tempo=_TEMPO, side="right",
-                                                lumbar=15.0, seed=22)),
-        "glute bridge, side view, 3 reps with lumbar arching: hips pushed 15 deg above the "
+        ClipSpec(
+            "bridge_arching",
+            MotionParams("bridge", reps=2, tempo=_BRIDGE_TEMPO, side="right", lumbar=15.0, seed=22),
+        ),
+        "glute bridge, side view, 2 reps with lumbar arching: hips pushed 15 deg above the "
         "shoulder-knee line at the top",
     ),
     "stepdown_clean": (
-        ClipSpec("stepdown_clean", MotionParams("step_down", reps=3, tempo=_TEMPO, depth=0.15,
-                                                side="left", seed=31)),
-        "lateral step-down from a 15 cm step on the left leg, frontal view, 3 reps, free "
+        ClipSpec(
+            "stepdown_clean",
+            MotionParams("step_down", reps=2, tempo=_SD_TEMPO, depth=0.15, side="left", seed=31),
+        ),
+        "lateral step-down from a 15 cm step on the left leg, frontal view, 2 reps, free "
         "heel lowered to 2 cm above the floor, level pelvis",
     ),
     "stepdown_hipdrop": (
-        ClipSpec("stepdown_hipdrop", MotionParams("step_down", reps=3, tempo=_TEMPO,
-                                                  depth=0.15, side="left", hip_drop=8.0,
-                                                  seed=32)),
-        "lateral step-down from a 15 cm step on the left leg, frontal view, 3 reps with "
+        ClipSpec(
+            "stepdown_hipdrop",
+            MotionParams(
+                "step_down", reps=2, tempo=_SD_TEMPO, depth=0.15, side="left", hip_drop=8.0, seed=32
+            ),
+        ),
+        "lateral step-down from a 15 cm step on the left leg, frontal view, 2 reps with "
         "8 deg contralateral pelvic drop at the bottom",
     ),
 }
