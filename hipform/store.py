@@ -460,7 +460,7 @@ class Store:
                         _dumps(extra) if extra else None,
                     ),
                 )
-                sid = int(cur.lastrowid)
+                sid = int(cur.lastrowid or 0)
                 self._insert_reps(c, sid, reps)
                 for pos, cue in enumerate(analysis.get("cues") or []):
                     cx = {k: v for k, v in cue.items() if k not in _CUE_KEYS}
@@ -471,7 +471,7 @@ class Store:
                          _num(cue.get("value")), cue.get("message"), _dumps(cx) if cx else None),
                     )
                 if analysis.get("frames") is not None and self.schema_version >= 2:
-                    blob = zlib.compress(_dumps(analysis["frames"]).encode(), 6)
+                    blob = zlib.compress(str(_dumps(analysis["frames"])).encode(), 6)
                     c.execute(
                         "INSERT INTO session_frames(session_id, encoding, data) VALUES (?,?,?)",
                         (sid, "json+zlib", blob),
@@ -506,7 +506,7 @@ class Store:
                  _dumps(rep["rubric"]) if "rubric" in rep else None,
                  _dumps(extra) if extra else None),
             )
-            rid = int(cur.lastrowid)
+            rid = int(cur.lastrowid or 0)
             c.executemany(
                 "INSERT INTO rep_measures(rep_id, measure, side, value) VALUES (?,?,?,?)",
                 [(rid, m, s, v) for m, s, v in measures],

@@ -128,10 +128,12 @@ def register(app: typer.Typer) -> None:
 
         t = Table(title=f"{len(rows)} session(s) in {path}", title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-        for col, kw in [("ID", {"justify": "right"}), ("Recorded", {"no_wrap": True}),
-                        ("Subject", {}), ("Label", {}), ("Exercise", {}), ("Side", {}),
-                        ("Reps", {"justify": "right"}), ("Faults", {"justify": "right"}),
-                        ("Source", {"overflow": "ellipsis", "no_wrap": True, "max_width": 18})]:
+        cols: list[tuple[str, dict[str, Any]]] = [
+            ("ID", {"justify": "right"}), ("Recorded", {"no_wrap": True}), ("Subject", {}),
+            ("Label", {}), ("Exercise", {}), ("Side", {}), ("Reps", {"justify": "right"}),
+            ("Faults", {"justify": "right"}),
+            ("Source", {"overflow": "ellipsis", "no_wrap": True, "max_width": 18})]
+        for col, kw in cols:
             t.add_column(col, **kw)
         for r in rows:
             src = Path(r["source_path"]).name if r["source_path"] else "–"

@@ -276,10 +276,10 @@ def _plots(a: Mapping[str, Any]) -> str:
         if not series:
             continue
         thr = thresholds.get(tkey) or {} if tkey else {}
-        kw = {"title": title, "flag": _num(thr.get("flag")),
-              "severe": _num(thr.get("severe")), "reps": reps}
-        wide = measure_plot_png(t_s, series, **kw)
-        narrow = measure_plot_png(t_s, series, width_in=4.6, height_in=2.9, dpi=130, **kw)
+        flag, severe = _num(thr.get("flag")), _num(thr.get("severe"))
+        wide = measure_plot_png(t_s, series, title=title, flag=flag, severe=severe, reps=reps)
+        narrow = measure_plot_png(t_s, series, title=title, flag=flag, severe=severe,
+                                  reps=reps, width_in=4.6, height_in=2.9, dpi=130)
         bands = []
         if _num(thr.get("flag")) is not None:
             bands.append(f'<span class="chip sev-flag">flag ≥ {_deg(thr["flag"], 0)}</span>')

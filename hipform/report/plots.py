@@ -21,12 +21,27 @@ _INK = "#1f2937"
 _GRID = "#e5e7eb"
 
 
-def _figure(width_in: float, height_in: float) -> Any:
+def _figure(
+    width_in: float,
+    height_in: float,
+    *,
+    left: float = 0.62,
+    right: float = 0.15,
+    top: float = 0.42,
+    bottom: float = 0.5,
+    wspace: float = 0.0,
+    hspace: float = 0.0,
+) -> Any:
+    """A Figure on an Agg canvas with fixed margins in inches (constrained layout would
+    double the drawing time)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width_in, height_in), layout="constrained")
+    fig = Figure(figsize=(width_in, height_in))
     FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=left / width_in, right=1 - right / width_in,
+                        bottom=bottom / height_in, top=1 - top / height_in,
+                        wspace=wspace, hspace=hspace)
     return fig
 
 
@@ -111,8 +126,8 @@ def measure_plot_png(
     if severe is not None:
         ax.axhspan(severe, ymax, color=_SEVERE, alpha=0.10, linewidth=0, zorder=0.5)
         ax.axhline(severe, color=_SEVERE, linewidth=1.0, linestyle="--", zorder=1)
-    for label, a in data.items():
-        ax.plot(t, a, color=SIDE_COLOURS.get(label, _INK), linewidth=1.6, label=label,
+    for label, y in data.items():
+        ax.plot(t, y, color=SIDE_COLOURS.get(label, _INK), linewidth=1.6, label=label,
                 zorder=2)
     ax.set_ylim(ymin, ymax)
     if t.size:
@@ -163,9 +178,12 @@ def trend_plot_png(
     n = max(len(measures), 1)
     ncols = 2 if n > 1 else 1
     nrows = (n + ncols - 1) // ncols
-    fig = _figure(width_in * ncols, height_in * nrows + (0.4 if title else 0))
+    fig = _figure(width_in * ncols, height_in * nrows + (0.4 if title else 0),
+                  top=0.3 + (0.4 if title else 0), bottom=0.75, wspace=0.25,
+                  hspace=0.55 if nrows > 1 else 0.0)
     if title:
-        fig.suptitle(title, fontsize=11.5, color=_INK, fontweight="bold", x=0.01, ha="left")
+        fig.suptitle(title, fontsize=11.5, color=_INK, fontweight="bold", x=0.01, ha="left",
+                     y=1 - 0.12 / fig.get_figheight(), va="top")
     x = np.arange(len(trend))
     ticks = [str(r.get("recorded_at") or "")[:10] for r in trend]
     for i, m in enumerate(measures or ["(no measures)"]):

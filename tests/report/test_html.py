@@ -157,3 +157,21 @@ def test_report_in_headless_chromium(tmp_path: Path, artifacts: Path) -> None:
     assert phone.network_requests == []
     assert phone.width <= 390, f"page is {phone.width}px wide on a 390px phone"
     (artifacts / "report-phone.png").write_bytes(phone.screenshot)
+
+
+def test_history_from_the_store(tmp_path: Path) -> None:
+    """The integrator passes stored sessions (get_session dicts or trend rows)."""
+    from hipform.store import open_store
+
+    with open_store(tmp_path / "h.sqlite3") as store:
+        for h in history():
+            store.save_analysis(h)
+        stored = [store.get_session(s["id"], frames=False) for s in store.list_sessions()]
+        trend = store.trend("ana", "single_leg_squat")
+    a = make_analysis(created="2026-11-30T09:30:00+00:00", valgus_peak=12.0)
+    for hist in (stored, trend):
+        html = build_html(a, history=hist)
+        assert "Compared with your previous sessions (3)" in html
+        assert "improved since your first session" not in html  # wording check below
+        assert re.search(r"<b>Knee valgus</b> \(left\) improved by \d+\.\d° since your first "
+                         r"session, more than the 8° measurement error", html)
