@@ -277,9 +277,23 @@ class Scored:
 
 def smooth_offline(lm: Landmarks) -> Landmarks:
     """Offline filtering: fill gaps <= 120 ms, then zero-phase Butterworth low-pass."""
-    from hipform.core import filters
+    from hipform.core.filters import interpolate_landmark_gaps, lowpass_landmarks
 
-    return filters.smooth_offline(lm)
+    return lowpass_landmarks(interpolate_landmark_gaps(lm))
+
+
+#: analysis.json threshold names -> profile sections
+_THRESHOLD_KEYS = {"knee_valgus_deg": "knee_valgus", "hip_drop_deg": "hip_drop",
+                   "lumbar_extension_deg": "lumbar_extension", "trunk_lean_deg": "trunk_lean"}
+
+
+def thresholds_of(profile: Any) -> dict:
+    """The flag/severe thresholds in force, for analysis.json, overlays and reports."""
+    out = {}
+    for key, sec in _THRESHOLD_KEYS.items():
+        d = profile.section(sec)
+        out[key] = {k: d[k] for k in ("flag", "severe") if k in d}
+    return out
 
 
 def score_landmarks(lm: Landmarks, opts: AnalyzeOptions, profile: Any = None) -> Scored:
@@ -319,7 +333,7 @@ def score_landmarks(lm: Landmarks, opts: AnalyzeOptions, profile: Any = None) ->
         "reps": ex.get("reps", []),
         "cues": ex.get("cues", []),
         "summary": ex.get("summary", {}),
-        "thresholds": profile.thresholds_dict() if hasattr(profile, "thresholds_dict") else {},
+        "thresholds": thresholds_of(profile),
     }
     for k, v in ex.items():  # anything else the engine reports (e.g. guidance)
         analysis.setdefault(k, v)

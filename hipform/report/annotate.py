@@ -73,8 +73,9 @@ class CausalAnnotator:
         self.filter = OneEuroFilter()
         self.session = ExerciseSession(exercise, side=side, profile=profile)
         self.profile = self.session.profile if hasattr(self.session, "profile") else profile
-        th = getattr(self.profile, "thresholds_dict", None)
-        self.thresholds = th() if callable(th) else {}
+        from hipform.pipeline import thresholds_of
+
+        self.thresholds = thresholds_of(self.profile) if self.profile is not None else {}
         self.baseline = baseline_obliquity
         self.hud = HudState()
         self.events: list[Any] = []
