@@ -292,6 +292,7 @@ class LiveSession:
         self._fps = 0.0
         self._last_done: float | None = None
         self._cue: tuple[str, int, int] | None = None  # message, t_ms, severity
+        self._thresholds: dict[str, Any] | None = None
         self._guid_since: dict[str, int] = {}
         self._rec_dir: Path | None = None
         self.recorder: Any = None
@@ -344,6 +345,12 @@ class LiveSession:
         """Run until the end; returns the summary (also printed/written). Ctrl-C, the
         quit key, ``max_seconds``, the end of a file and a camera that stops delivering
         frames all end the session the same clean way."""
+        self.run_loop()
+        return self.finish()
+
+    def run_loop(self) -> None:
+        """The loop alone (capture, inference, per-frame work) until the session ends;
+        :meth:`finish` then scores and writes it."""
         self.t_start = self.clock()
         grabber = FrameGrabber(self.source, drop=self.opts.drop, paced=self.paced,
                                on_frame=self._on_captured)
@@ -377,7 +384,6 @@ class LiveSession:
         if not self.stop_reason:
             disc = bool(getattr(self.source, "disconnected", False))
             self.stop_reason = "camera disconnected" if disc else "end of source"
-        return self.finish()
 
     def _loop(self) -> None:
         max_s = self.opts.max_seconds
@@ -565,28 +571,14 @@ class LiveSession:
         return hud
 
     def _angles(self, m: Any, side: str) -> list[tuple[int, str, int]]:
-        out: list[tuple[int, str, int]] = []
-        p = self.profile
+        from hipform.exercises.types import frame_metrics
+        from hipform.report.annotate import angle_labels
 
-        def sev(v: float, sec: str) -> int:
-            flag = _profile_get(p, f"{sec}.flag", math.inf)
-            severe = _profile_get(p, f"{sec}.severe", math.inf)
-            return 2 if v >= severe else 1 if v >= flag else 0
+        if self._thresholds is None:
+            from hipform.pipeline import thresholds_of
 
-        for k, knee in enumerate((LM.LEFT_KNEE, LM.RIGHT_KNEE)):
-            v = float(m.knee_valgus[0, k])
-            if math.isfinite(v):
-                out.append((int(knee), f"valgus {v:+.0f}", sev(v, "knee_valgus")))
-        if side in ("left", "right"):
-            k = 0 if side == "left" else 1
-            v = float(m.hip_drop[0, k])
-            if math.isfinite(v):
-                hip = LM.RIGHT_HIP if k == 0 else LM.LEFT_HIP
-                out.append((int(hip), f"hip drop {v:+.0f}", sev(v, "hip_drop")))
-        v = float(m.lumbar_extension[0])
-        if math.isfinite(v):
-            out.append((int(LM.LEFT_HIP), f"lumbar {v:+.0f}", sev(v, "lumbar_extension")))
-        return out
+            self._thresholds = thresholds_of(self.profile)
+        return angle_labels(frame_metrics(m, 0), side, self._thresholds)
 
     # ------------------------------------------------------------------ keys
     def _handle_key(self, action: str | None) -> bool:
@@ -714,7 +706,13 @@ class LiveSession:
     def finish(self) -> dict[str, Any]:
         """Score and write the session (analysis.json etc. in ``out``), store it in the
         history unless ``save`` is off; returns the end-of-session summary."""
-        from hipform.pipeline import AnalyzeOptions, score_landmarks, write_outputs
+        from hipform.pipeline import (
+            AnalyzeOptions,
+            _commit_dir,
+            _partial_dir,
+            score_landmarks,
+            write_outputs,
+        )
 
         live = self.live_summary()
         out = self.out_dir()
@@ -737,17 +735,18 @@ class LiveSession:
                                profile=self.opts.profile, overrides=list(self.opts.overrides),
                                write_video=False, write_report=self.opts.report,
                                subject=self.opts.subject)
+        tmp = _partial_dir(out)
         try:
-            scored = score_landmarks(lm, aopts)
+            scored = score_landmarks(lm, aopts, profile=self.profile)
             scored.analysis["live"] = live
-            analysis = write_outputs(out, scored, video=None, opts=aopts,
-                                     elapsed_s=live["wall_s"])
+            analysis = write_outputs(tmp, scored, opts=aopts, elapsed_s=live["wall_s"])
+            _commit_dir(tmp, out)
         except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
             # never lose what was seen: keep the raw landmarks next to the failed output
-            out.parent.mkdir(parents=True, exist_ok=True)
             lm.save(out.with_name(out.name + ".landmarks.npz"))
             raise
-        self._move_recordings(out)
+        self._move_recordings(out)  # after the commit: a failed write never loses them
         summary["offline_reps"] = len(analysis.get("reps") or [])
         if self.opts.save:
             try:

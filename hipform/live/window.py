@@ -35,7 +35,9 @@ class Window:
         self._cv2 = cv2
         self.title = title
         self._shown = False
-        cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+        self._size = size
+        # no Qt toolbar (WINDOW_GUI_NORMAL): only the picture, resizable, aspect kept
+        cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         if size is not None:
             cv2.resizeWindow(title, int(size[0]), int(size[1]))
 
@@ -46,6 +48,10 @@ class Window:
         closed the window, or None.
         """
         cv2 = self._cv2
+        if not self._shown and self._size is None:  # open at the frame size (1:1 pixels)
+            h, w = bgr.shape[:2]
+            k = min(1.0, 1280 / w, 800 / h)
+            cv2.resizeWindow(self.title, int(w * k), int(h * k))
         cv2.imshow(self.title, bgr)
         self._shown = True
         k = cv2.waitKey(max(1, int(wait_ms)))

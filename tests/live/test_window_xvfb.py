@@ -1,0 +1,116 @@
+"""The real live window under Xvfb: screenshots of the screen (ImageMagick ``import``)
+while ``hipform live`` plays a sample clip must show the overlay -- skeleton pixels and
+the cue/guidance box. The best screenshot is kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hipform.report.overlay import FLAG, PANEL, SEVERE, SKELETON
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "sample_videos"
+HIPFORM = Path(sys.executable).with_name("hipform")
+
+pytestmark = [pytest.mark.xvfb, pytest.mark.model]
+
+
+def _clip() -> tuple[Path, str]:
+    for name, ex in (("sls_faulty.mp4", "single_leg_squat"),
+                     ("stepdown_hipdrop.mp4", "step_down")):
+        if (SAMPLES / name).exists():
+            return SAMPLES / name, ex
+    return SAMPLES / "real_sports2d_demo.mp4", "single_leg_squat"
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    if os.environ.get("DISPLAY"):
+        yield os.environ["DISPLAY"]
+        return
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.skip("no DISPLAY and Xvfb is not installed (CI installs xvfb with apt)")
+    n = next(k for k in range(90, 200) if not Path(f"/tmp/.X{k}-lock").exists())
+    proc = subprocess.Popen([xvfb, f":{n}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            if Path(f"/tmp/.X11-unix/X{n}").exists():
+                break
+            time.sleep(0.1)
+        else:
+            pytest.skip("Xvfb did not start")
+        yield f":{n}"
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def _count(img: np.ndarray, bgr: tuple[int, int, int], tol: int = 10) -> int:
+    d = np.abs(img.astype(np.int16) - np.array(bgr, np.int16)).max(axis=2)
+    return int((d <= tol).sum())
+
+
+def _crop(img: np.ndarray) -> np.ndarray:
+    """The window area: bounding box of non-black pixels of the root screenshot."""
+    nz = np.argwhere(img.max(axis=2) > 8)
+    if not len(nz):
+        return img
+    (y0, x0), (y1, x1) = nz.min(0), nz.max(0)
+    return img[y0:y1 + 1, x0:x1 + 1]
+
+
+def test_window_shows_skeleton_and_cue(display: str, tmp_path: Path, artifacts: Path):
+    import cv2
+
+    if shutil.which("import") is None:
+        pytest.skip("ImageMagick `import` not installed")
+    clip, ex = _clip()
+    env = dict(os.environ, DISPLAY=display)
+    cmd = [str(HIPFORM), "live", "--source", str(clip), "--exercise", ex, "--window",
+           "--no-save", "--out", str(tmp_path / "out"), "--max-seconds", "20"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    shots: list[tuple[int, int, np.ndarray]] = []
+    try:
+        k = 0
+        while proc.poll() is None and k < 40:
+            time.sleep(0.4)
+            p = tmp_path / f"shot{k}.png"
+            r = subprocess.run(["import", "-display", display, "-window", "root", str(p)],
+                               capture_output=True, timeout=20)
+            k += 1
+            if r.returncode != 0 or not p.exists():
+                continue
+            img = cv2.imread(str(p))
+            win = _crop(img)
+            skel = _count(win, SKELETON)
+            box = _count(win, FLAG) + _count(win, SEVERE)
+            panel = _count(win, PANEL, 3)
+            shots.append((skel, min(box, panel), win))
+    finally:
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+    log = err.decode(errors="replace")[-2000:]
+    assert shots, f"no screenshot could be taken; hipform said: {log}"
+    skel, box, best = max(shots, key=lambda s: (min(s[0], 2000) > 40, s[1] > 300, s[0]))
+    cv2.imwrite(str(artifacts / "live_window.png"), best)
+    assert skel > 40, f"no skeleton: {skel} skeleton-colour pixels; hipform said: {log}"
+    assert box > 300, f"no cue box drawn: {box} cue-box pixels in the best shot"
+    assert best.shape[0] >= 300 and best.shape[1] >= 500, f"window only {best.shape[:2]}"
+    # more than one frame was shown: the picture changes over time
+    assert len(shots) >= 3
+    assert any(np.abs(s[2].astype(int).mean() - shots[0][2].astype(int).mean()) > 0.5
+               or s[2].shape != shots[0][2].shape for s in shots[1:])
