@@ -408,7 +408,7 @@ def _kernel_row(r: list, vmin: float, gating: bool, w: list | None = None,
     inv = 1.0 / lt if lt > 0.0 else (math.inf if lt == 0.0 else _nan)
     width = (ws + math.hypot(rx, ry)) * inv * 0.5
     tilt_h = math.degrees(math.atan2(abs(ty), abs(tx)))
-    lying = tilt_h < 45.0
+    lying = abs(ty) < abs(tx)
     score = _tz((rs[2] + rh[2] - ls[2] - lh[2]) * inv * 5.0)
     score += _tz((ls[3] + lh[3] + lk[3] + la[3] + lear[3]
                   - rs[3] - rh[3] - rk[3] - ra[3] - rear[3]) * 2.0)

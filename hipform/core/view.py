@@ -62,7 +62,7 @@ class View(IntEnum):
 #: lower-case names by code, as written to analysis.json.
 VIEW_NAMES: tuple[str, ...] = tuple(v.name.lower() for v in View)
 
-LYING_MAX_TILT_DEG = 45.0
+LYING_MAX_TILT_DEG = 45.0  # fixed: the test is |ty| < |tx|
 FRONTAL_MIN_WIDTH = 0.42
 SAGITTAL_MAX_WIDTH = 0.25
 _F = np.float32(FRONTAL_MIN_WIDTH)
@@ -105,7 +105,7 @@ def _view_block(x: np.ndarray, y: np.ndarray, z: np.ndarray, v: np.ndarray,
     inv = 1.0 / lt
     width = (ws + np.hypot(rx, ry)) * inv * 0.5
     tilt_h = np.degrees(np.arctan2(np.abs(ty), np.abs(tx)))  # 90 = upright torso
-    lying = tilt_h < LYING_MAX_TILT_DEG
+    lying = np.abs(ty) < np.abs(tx)  # == tilt_h < 45 deg, exact (no trig rounding)
 
     # near-side vote (+ = left side nearer the camera)
     cz = np.tanh((z[b.R_SH] + z[b.R_HIP] - z[b.L_SH] - z[b.L_HIP]) * inv * 5.0)

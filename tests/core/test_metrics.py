@@ -302,7 +302,9 @@ def test_mirror_symmetry_on_constructed_poses():
     x = np.stack(frames)
     a = compute_metrics(_lm(x), baseline_obliquity=0.0)
     b = compute_metrics(_lm(mirror(x, 1280)), baseline_obliquity=0.0)
+    np.testing.assert_allclose(a.knee_valgus[:2], [[12, -4], [-6, 18]], atol=TOL)
     np.testing.assert_allclose(b.knee_valgus[:2], [[-4, 12], [18, -6]], atol=TOL)
+    assert a.view[2] == View.SAGITTAL_LEFT
     np.testing.assert_allclose(b.pelvic_obliquity[:2], [-5, 3], atol=TOL)
     assert b.view[2] == View.SAGITTAL_RIGHT
     np.testing.assert_allclose(b.trunk_lean_sagittal[2], 10, atol=TOL)
@@ -357,7 +359,7 @@ def test_chunked_equals_single_pass(monkeypatch):
 def _stance_then_squat(fps=30.0, quiet_s=2.0, base=2.0, seed=0):
     rng = np.random.default_rng(seed)
     frames = []
-    for i in range(int(quiet_s * fps)):
+    for _ in range(int(quiet_s * fps)):
         p = frontal_pose(obliquity=base)
         p[:, :2] += rng.normal(0, 0.5, (33, 2))
         frames.append(p)
