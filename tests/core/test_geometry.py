@@ -57,7 +57,7 @@ def test_height_tilt_sign_and_order():
 
 def test_float32_stays_float32():
     u = np.ones((4, 2), np.float32)
-    assert g.angle_between(u, u * [1, -1]).dtype == np.float32
+    assert g.angle_between(u, u * np.array([1, -1], np.float32)).dtype == np.float32
     assert g.signed_angle_xy(u[:, 0], u[:, 1], u[:, 0], -u[:, 1]).dtype == np.float32
 
 
