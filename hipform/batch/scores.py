@@ -8,7 +8,7 @@ Row columns (angles in degrees, times in seconds; empty = not measured):
   values, and the largest in absolute value, sign kept). A per-rep value given per side
   (``{"left": .., "right": ..}``) is read on the clip's stance side, else the larger.
 * ``eccentric_s_mean, hold_s_mean, concentric_s_mean`` tempo.
-* ``rubric_total`` (the analysis summary's total), ``rubric_rep_mean`` /
+* ``rubric_total`` (the analysis summary's rubric total), ``rubric_rep_mean`` /
   ``rubric_rep_worst`` (per-rep rubric totals: mean, largest = worst).
 * ``faults_total, faults_per_rep`` and one ``fault_<code>`` count per fault code seen in
   the batch.
@@ -87,7 +87,7 @@ def _rubric_total(rubric: Any) -> float | None:
     if not isinstance(rubric, Mapping) or not rubric:
         return None
     for k in ("total", "score", "rubric_total"):
-        if _num(rubric.get(k)) is not None:
+        if k in rubric:
             return _num(rubric[k])
     vals = [_num(v) for v in rubric.values()]
     vals2 = [v for v in vals if v is not None]
@@ -125,7 +125,9 @@ def score_row(analysis: Mapping[str, Any], *, clip: str, subject: str | None = N
         vals = [v for v in (_num(r.get(t)) for r in reps) if v is not None]
         row[f"{t}_mean"] = _round(sum(vals) / len(vals)) if vals else None
     summary = analysis.get("summary") or {}
-    rt = summary.get("rubric_total") if isinstance(summary, Mapping) else None
+    rt = None
+    if isinstance(summary, Mapping):  # summary.rubric_total, or summary.rubric.total
+        rt = summary.get("rubric_total", summary.get("rubric"))
     row["rubric_total"] = _round(_rubric_total(rt) if isinstance(rt, Mapping) else _num(rt))
     totals = [v for v in (_rubric_total(r.get("rubric")) for r in reps) if v is not None]
     row["rubric_rep_mean"] = _round(sum(totals) / len(totals)) if totals else None
