@@ -31,6 +31,12 @@ def external_refs(html: str) -> list[str]:
     return [r for r in resource_refs(html) if not r.startswith(("data:", "#"))]
 
 
+def no_frames(a: dict) -> dict:
+    """The analysis without per-frame series: no plots to draw, so the test is quick."""
+    a.pop("frames", None)
+    return a
+
+
 def history(n: int = 3) -> list[dict]:
     return [make_analysis(created=f"2026-11-{2 + 7 * k:02d}T09:30:00+00:00",
                           session=f"week {k}", valgus_peak=28.0 - 4 * k,
@@ -50,11 +56,19 @@ def test_self_containment_checker_catches_external_references() -> None:
                                   "http://x.example/b.png", "http://x.example/c.css"]
 
 
-def test_report_is_self_contained_and_complete(tmp_path: Path) -> None:
-    a = make_analysis(created="2026-11-23T09:30:00+00:00", valgus_peak=16.0)
-    out = render_report(a, tmp_path / "sub" / "report.html", thumbnails=thumbnails(),
+@pytest.fixture(scope="module")
+def full_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One complete report (plots, thumbnails, history), rendered once for this module."""
+    tmp = tmp_path_factory.mktemp("report")
+    a = make_analysis(created="2026-11-23T09:30:00+00:00", session="week 3", valgus_peak=16.0)
+    out = render_report(a, tmp / "sub" / "report.html", thumbnails=thumbnails(),
                         history=history())
-    assert out == tmp_path / "sub" / "report.html"
+    assert out == tmp / "sub" / "report.html"
+    return out
+
+
+def test_report_is_self_contained_and_complete(full_report: Path) -> None:
+    out = full_report
     html = out.read_text(encoding="utf-8")
     assert [p.name for p in out.parent.iterdir()] == ["report.html"]  # no temp file left
     assert external_refs(html) == []
@@ -88,7 +102,7 @@ def test_partial_analysis_renders(tmp_path: Path) -> None:
 
 
 def test_values_are_escaped() -> None:
-    a = make_analysis(subject="<b>eve</b>")
+    a = no_frames(make_analysis(subject="<b>eve</b>"))
     a["cues"][0]["message"] = "<script>alert(1)</script>"
     html = build_html(a)
     assert "<script>" not in html and "&lt;script&gt;" in html
@@ -97,10 +111,10 @@ def test_values_are_escaped() -> None:
 
 def test_bad_thumbnail_and_unwritable_path(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="knee_valgus/left"):
-        build_html(make_analysis(), thumbnails={"knee_valgus/left": b"GIF89a..."})
+        build_html(no_frames(make_analysis()), thumbnails={"knee_valgus/left": b"GIF89a..."})
     (tmp_path / "file").write_text("x")
     with pytest.raises(OutputError, match="file"):
-        render_report(make_analysis(), tmp_path / "file" / "r.html")
+        render_report(no_frames(make_analysis()), tmp_path / "file" / "r.html")
 
 
 def test_live_report_uses_the_same_layout(tmp_path: Path) -> None:
@@ -110,7 +124,7 @@ def test_live_report_uses_the_same_layout(tmp_path: Path) -> None:
 
 
 def test_history_skips_the_session_itself() -> None:
-    a = make_analysis()
+    a = no_frames(make_analysis())
     a["id"] = 7
     same = dict(make_analysis(), id=7)
     assert "Compared with" not in build_html(a, history=[same])
@@ -137,11 +151,8 @@ def test_browser_detects_console_errors_and_network(tmp_path: Path) -> None:
 
 @pytest.mark.browser
 @needs_chromium
-def test_report_in_headless_chromium(tmp_path: Path, artifacts: Path) -> None:
-    a = make_analysis(created="2026-11-23T09:30:00+00:00", session="week 3",
-                      valgus_peak=16.0)
-    out = render_report(a, tmp_path / "report.html", thumbnails=thumbnails(),
-                        history=history())
+def test_report_in_headless_chromium(full_report: Path, artifacts: Path) -> None:
+    out = full_report
     shutil.copy(out, artifacts / "report.html")
 
     desktop = load_page(CHROMIUM, out, width=1280, height=900)
@@ -168,7 +179,7 @@ def test_history_from_the_store(tmp_path: Path) -> None:
             store.save_analysis(h)
         stored = [store.get_session(s["id"], frames=False) for s in store.list_sessions()]
         trend = store.trend("ana", "single_leg_squat")
-    a = make_analysis(created="2026-11-30T09:30:00+00:00", valgus_peak=12.0)
+    a = no_frames(make_analysis(created="2026-11-30T09:30:00+00:00", valgus_peak=12.0))
     for hist in (stored, trend):
         html = build_html(a, history=hist)
         assert "Compared with your previous sessions (3)" in html
