@@ -352,6 +352,11 @@ class LiveSession:
         """The loop alone (capture, inference, per-frame work) until the session ends;
         :meth:`finish` then scores and writes it."""
         self.t_start = self.clock()
+        info = getattr(self.source, "info", None) or {}
+        if self.opts.record and info.get("width") and info.get("height"):
+            # start before capture so the raw clip holds every frame from the first
+            self.size = (int(info["width"]), int(info["height"]))
+            self._toggle_record(0)
         grabber = FrameGrabber(self.source, drop=self.opts.drop, paced=self.paced,
                                on_frame=self._on_captured)
         self._grabber = grabber
@@ -417,12 +422,12 @@ class LiveSession:
         fr = c.frame
         t = int(fr.t_ms)
         h, w = fr.bgr.shape[:2]
-        if self.size is None:
+        if self.engine is None:
             self.size = (w, h)
             self.calib = Calibrator(self.size, self.opts.calibrate_s)
             self.engine = self._engine_factory(self.exercise, self.side, self.profile,
                                                self.size)
-            if self.opts.record:
+            if self.opts.record and self.recorder is None:
                 self._toggle_record(t)
         xyzv = np.asarray(xyzv, np.float32)
         smooth = self.smoother(xyzv, t)
