@@ -9,6 +9,7 @@ exercise specific). The offline path feeds the same engine, so live and offline 
 from __future__ import annotations
 
 import math
+import warnings
 from collections import deque
 from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -23,7 +24,7 @@ from hipform.exercises.segment import REST, Excursion, RepSegmenter
 from hipform.exercises.types import Event, Fault, FrameMetrics, Rep, SessionState
 from hipform.landmarks import LM
 
-__all__ = ["Exercise", "EngineBase", "Measures", "severity", "med3"]
+__all__ = ["Exercise", "EngineBase", "Measures", "severity", "med3", "smooth5"]
 
 Measures = dict[str, float]
 
@@ -62,8 +63,27 @@ def med3(x: np.ndarray) -> np.ndarray:
     if len(x) < 3:
         return x.copy()
     st = np.stack([np.r_[x[0], x[:-1]], x, np.r_[x[1:], x[-1]]])
-    with np.errstate(all="ignore"):
-        out = np.nanmedian(st, axis=0) if np.isnan(st).any() else np.median(st, axis=0)
+    if not np.isnan(st).any():
+        return np.median(st, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = np.nanmedian(st, axis=0)
+    return out
+
+
+def smooth5(x: np.ndarray) -> np.ndarray:
+    """5-sample centred running mean (NaN-aware; float64 (N,)). Used before taking a rep's
+    peak of a per-frame measure so single-frame landmark noise does not inflate it."""
+    x = np.asarray(x, np.float64)
+    if len(x) < 5:
+        return med3(x)
+    ok = np.isfinite(x)
+    k = np.ones(5)
+    num = np.convolve(np.where(ok, x, 0.0), k, "same")
+    den = np.convolve(ok.astype(np.float64), k, "same")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = num / den
+    out[den == 0] = np.nan
     return out
 
 

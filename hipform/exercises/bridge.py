@@ -3,7 +3,8 @@
 Drive signal:
   * side-on (sagittal): the signed shoulder-hip-knee line angle (degrees, 0 = hips on the
     shoulder-knee line, + = above it); it rises as the hips lift.
-  * from the feet (frontal): hip rise in % of the hip width (image y of the mid-hip).
+  * from the feet (frontal): hip rise above the shoulders (image y, mid-points) in % of
+    the resting hip width.
 The mode is fixed from the first frame where the body axis can be measured: body axis
 (shoulders -> knees) closer to the image horizontal = side-on, else from the feet.
 
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hipform.core.metrics import View
-from hipform.exercises.base import EngineBase, Measures, med3, nanmax, signed_peak
+from hipform.exercises.base import EngineBase, Measures, med3, nanmax, signed_peak, smooth5
 from hipform.exercises.geometry import LEG, dist, line_angle, point
 from hipform.exercises.segment import Excursion
 from hipform.exercises.types import Fault, FrameMetrics, Rep
@@ -50,8 +51,8 @@ class Bridge(EngineBase):
     )
 
     def __init__(self, *a: Any, **kw: Any) -> None:
+        self.mode: str | None = None  # "sagittal" or "frontal", fixed on the first frame
         super().__init__(*a, **kw)
-        self.mode: str | None = None  # "sagittal" or "frontal"
 
     def segmentation_settings(self) -> dict[str, float]:
         sb = self.profile.section("segmentation_bridge")
@@ -106,7 +107,11 @@ class Bridge(EngineBase):
         nan = float("nan")
         if self.mode == "frontal":
             hw = dist(hl, hr)
-            drive = -hip[1] / hw * 100.0 if hw > 0 else nan
+            hw_ref = self.rest_reference("hw")
+            if not hw_ref > 0:
+                hw_ref = hw
+            # hips rise relative to the shoulders (on the floor), in % of the hip width
+            drive = (sh[1] - hip[1]) / hw_ref * 100.0 if hw_ref > 0 else nan
             obl = fm.pelvic_obliquity
             if not math.isfinite(obl) and np.all(np.isfinite([*hl, *hr])):
                 # + = subject's left hip lower (larger image y), same as the metric
@@ -118,7 +123,8 @@ class Bridge(EngineBase):
             if not math.isfinite(lumbar):
                 lumbar = line
             obl, gap = fm.pelvic_obliquity, nan
-        return {"drive": drive, "lumbar": lumbar, "obl": obl, "gap": gap}
+        return {"drive": drive, "lumbar": lumbar, "obl": obl, "gap": gap,
+                "hw": hw if self.mode == "frontal" else nan}
 
     def frame_faults(self, meas: Measures) -> dict[str, tuple[float, str | None]]:
         side = self.side if self.single_leg else None
@@ -141,7 +147,7 @@ class Bridge(EngineBase):
         drive = med3(exc.s[exc.start_pos :])
         amp = exc.excursion
         top = drive >= exc.peak - max(3.0, 0.1 * amp)
-        lumbar = med3(self.sample_array(exc, "lumbar"))
+        lumbar = smooth5(self.sample_array(exc, "lumbar"))
         rep.peak_lumbar_extension = nanmax(lumbar[top]) if top.any() else nanmax(lumbar)
         faults: list[Fault | None] = [
             self.graded("lumbar_arch", rep.peak_lumbar_extension, "lumbar_extension", None)
@@ -155,7 +161,7 @@ class Bridge(EngineBase):
                 sev = "severe" if deficit > 2 * cfg["incomplete_extension"] else "mild"
                 faults.append(Fault("incomplete_extension", None, deficit, sev))
         # pelvis level (frontal view): tilt of the hip line from its resting angle
-        obl = med3(self.sample_array(exc, "obl"))
+        obl = smooth5(self.sample_array(exc, "obl"))
         obl_rest = self.sample_array(exc, "obl", rest=True)
         pelvis_pt = 0
         if np.isfinite(obl_rest).any() and np.isfinite(obl).any():

@@ -2,12 +2,16 @@
 
 The drive signal ``s`` (degrees: stance knee flexion for standing exercises, hip lift for
 bridges) is fed one frame at a time. The segmenter is at *rest* until ``s`` rises
-``enter`` above the rest baseline (median of the last ``rest_window_ms`` of rest frames);
-it then follows the excursion (phases ``out`` -> ``hold`` -> ``back``) until ``s`` falls
-below ``baseline + exit``. The excursion counts as a rep only if its peak (3-frame mean)
-reached ``min_excursion`` above the baseline, so noise around a threshold can start an
-excursion but never completes a rep, and a dip during the return cannot double-count
-(re-entering needs ``enter`` again from a fresh baseline).
+``enter`` above the rest baseline (lower quartile of the last ``rest_window_ms`` of rest
+frames, robust to the first frames of a slow descent;
+rest frames more than ``exit`` above the baseline are kept out of it, so a slow descent
+cannot drag the baseline along, and a posture held between exit and enter for twice the
+window becomes the new rest level). It then follows the excursion (phases ``out`` ->
+``hold`` -> ``back``) until ``s`` falls below ``baseline + exit``. The excursion counts
+as a rep only if its peak (3-frame mean) reached ``min_excursion`` above the baseline,
+so noise around a threshold can start an excursion but never completes a rep, and a dip
+during the return cannot double-count (re-entering needs ``enter`` again from a fresh
+baseline).
 
 Tempo (:func:`measure_tempo`) fits straight lines to the parts of the way out and the way
 back that lie between 20 % and 80 % of the excursion, and extrapolates them to the
@@ -85,10 +89,8 @@ def _smooth3(s: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fit_times(
-    t: np.ndarray, s: np.ndarray, lo: int, hi: int, level_a: float, level_b: float
-) -> tuple[float, float] | None:
-    """Fit s = a + b t on samples lo..hi (inclusive); times where the line hits the levels."""
+def _fit_line(t: np.ndarray, s: np.ndarray, lo: int, hi: int) -> tuple[float, float] | None:
+    """Least-squares line s = a + b t over samples lo..hi (inclusive); None if degenerate."""
     if hi - lo + 1 < 2:
         return None
     tt, ss = t[lo : hi + 1], s[lo : hi + 1]
@@ -99,17 +101,22 @@ def _fit_times(
     b = float(((tt - tm) * (ss - ss.mean())).sum() / den)
     if b == 0 or not math.isfinite(b):
         return None
-    a = float(ss.mean() - b * tm)
-    return (level_a - a) / b, (level_b - a) / b
+    return float(ss.mean() - b * tm), b
 
 
 def measure_tempo(t: np.ndarray, s: np.ndarray, base: float) -> Tempo | None:
     """Tempo of one excursion (see module docstring).
 
+    The way out and the way back are each fitted by a straight line over the samples
+    between 20 % and 80 % of the excursion. The peak level P is then the least-squares fit
+    of the trapezoid ``min(line_out(t), P, line_back(t))`` to the samples above 80 %
+    (P = where the lines meet for a V-shaped turn), and the rest level the median of the
+    samples just before the movement.
+
     Args:
         t: float64 (N,) ms; s: float64 (N,) drive (degrees); samples from before the
             movement started until after it returned below 20 % of the excursion.
-        base: rest level of ``s``.
+        base: rest level of ``s`` (the segmenter's baseline).
     Returns:
         A :class:`Tempo`, or None if the excursion is too short to measure.
     """
@@ -123,7 +130,7 @@ def measure_tempo(t: np.ndarray, s: np.ndarray, base: float) -> Tempo | None:
     amp = peak - base
     if amp <= 0:
         return None
-    l20, l80 = base + 0.2 * amp, base + 0.8 * amp
+    l20, l80 = base + 0.1 * amp, base + 0.9 * amp
     below = np.nonzero(s[: ip + 1] < l20)[0]
     i20d = int(below[-1]) if len(below) else 0
     above = np.nonzero(s[i20d : ip + 1] >= l80)[0]
@@ -133,17 +140,36 @@ def measure_tempo(t: np.ndarray, s: np.ndarray, base: float) -> Tempo | None:
     below_u = np.nonzero(s[i80u:] < l20)[0]
     i20u = i80u + int(below_u[0]) if len(below_u) else len(s) - 1
 
-    def ramp(lo: int, hi: int, a_level: float, b_level: float) -> tuple[float, float]:
+    def ramp(lo: int, hi: int) -> tuple[float, float] | None:
         # interior samples of the ramp when there are enough, else include the ends
-        fit = _fit_times(t, s, lo + 1, hi - 1, a_level, b_level) if hi - lo >= 4 else None
-        if fit is None:
-            fit = _fit_times(t, s, lo, hi, a_level, b_level)
-        if fit is None:
-            return float(t[lo]), float(t[hi])
-        return fit
+        line = _fit_line(t, s, lo + 1, hi - 1) if hi - lo >= 4 else None
+        return line if line is not None else _fit_line(t, s, lo, hi)
 
-    t0, t1 = ramp(i20d, i80d, base, peak)
-    t2, t3 = ramp(i80u, i20u, peak, base)
+    up, down = ramp(i20d, i80d), ramp(i80u, i20u)
+    if up is None or down is None or up[1] <= 0 or down[1] >= 0:
+        t0, t1 = float(t[i20d]), float(t[i80d])
+        t2, t3 = float(t[i80u]), float(t[i20u])
+    else:
+        def at(line: tuple[float, float], level: float) -> float:
+            return (level - line[0]) / line[1]
+
+        # refine the peak level: least-squares fit of min(up(t), P, down(t)) to the
+        # samples above 80 %, P between 80 % and where the two ramps meet
+        tx = (down[0] - up[0]) / (up[1] - down[1])
+        apex = up[0] + up[1] * tx
+        win = (t >= at(up, l80)) & (t <= at(down, l80))
+        if win.sum() >= 3 and apex > l80:
+            tw, sw = t[win], s[win]
+            env = np.minimum(up[0] + up[1] * tw, down[0] + down[1] * tw)
+            cands = np.linspace(l80, apex, 241)
+            err = ((sw[None, :] - np.minimum(env[None, :], cands[:, None])) ** 2).sum(axis=1)
+            peak = float(cands[int(np.argmin(err))])
+        # refine the rest level from the samples before the movement
+        pre = t < at(up, base)
+        if pre.sum() >= 5:
+            base = float(np.median(s[pre][-15:]))
+        t0, t1 = at(up, base), at(up, peak)
+        t2, t3 = at(down, peak), at(down, base)
     t1 = max(t1, t0)
     t2 = max(t2, t1)
     t3 = max(t3, t2)
@@ -164,7 +190,8 @@ class RepSegmenter:
 
     Args:
         enter, exit, min_excursion: drive thresholds (degrees above the rest baseline).
-        rest_window_ms: rest baseline = median drive over this much of recent rest.
+        rest_window_ms: rest baseline = lower quartile of the drive over this much of
+            recent rest.
         preroll_ms: rest frames kept before an excursion (for tempo and rest baselines).
         max_stuck_ms: an excursion that has not reached ``min_excursion`` after this long
             is dropped and the baseline relearnt (the person settled in a new posture).
@@ -184,6 +211,7 @@ class RepSegmenter:
     _peak: float = float("nan")
     _start_pos: int = 0
     _start_t: float = 0.0
+    _last_accept: float = 0.0
 
     @property
     def baseline(self) -> float:
@@ -192,7 +220,7 @@ class RepSegmenter:
             return self._base
         if not self._rest:
             return float("nan")
-        return float(np.median([v for _, v in self._rest]))
+        return float(np.percentile([v for _, v in self._rest], 25))
 
     @property
     def peak(self) -> float:
@@ -227,7 +255,14 @@ class RepSegmenter:
                 self._peak = float(s)
                 self.phase = OUT
                 return None
-            self._rest.append((float(t_ms), float(s)))
+            if not math.isfinite(base) or s <= base + self.exit:
+                self._rest.append((float(t_ms), float(s)))
+                self._last_accept = float(t_ms)
+            elif t_ms - self._last_accept > 2.0 * self.rest_window_ms:
+                # settled between exit and enter for a while: this is the new rest level
+                self._rest.clear()
+                self._rest.append((float(t_ms), float(s)))
+                self._last_accept = float(t_ms)
             while self._rest and self._rest[0][0] < t_ms - self.rest_window_ms:
                 self._rest.popleft()
             self._pre.append(smp)
@@ -244,6 +279,7 @@ class RepSegmenter:
             # settled into a new posture: drop it and relearn the baseline
             self.reset()
             self._rest.append((float(t_ms), float(s)))
+            self._last_accept = float(t_ms)
             self._pre.append(smp)
             return None
         band = max(3.0, 0.1 * amp)
@@ -282,6 +318,7 @@ class RepSegmenter:
         self._rest.clear()
         self._pre.clear()
         self._rest.append((last.t, last.s))
+        self._last_accept = last.t
         self._pre.append(last)
         self._act = []
         self._peak = float("nan")

@@ -1,10 +1,11 @@
 """Engines for the standing single-leg exercises (frontal view): step-down and single-leg squat.
 
-Drive signal (degrees): the stance knee's flexion, taken as the larger of the metric
-``knee_flexion`` and a landmark estimate from how far the stance hip has come down
-toward the stance ankle, ``2 * acos(h / h_rest)`` (exact when thigh and shank tilt by the
-same angle). The second keeps segmentation working in a frontal view, where a 2D knee
-angle hardly changes when the knee bends toward the camera.
+Drive signal (degrees): the stance knee's flexion from the metrics (3-D when world
+landmarks exist); where that is NaN (a frontal view without world landmarks: a 2-D knee
+angle hardly changes when the knee bends toward the camera) a landmark estimate from
+how far the stance hip has come down toward the stance ankle, ``2 * acos(h / h_rest)``
+(exact when thigh and shank tilt by the same angle; 3-frame running median, because it
+is noisy near straight knees).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hipform.core.metrics import View
-from hipform.exercises.base import EngineBase, Measures, med3, nanmax, signed_peak
+from hipform.exercises.base import EngineBase, Measures, med3, nanmax, signed_peak, smooth5
 from hipform.exercises.geometry import LEG, dist, medial_sign, mid, other_side, point
 from hipform.exercises.segment import Excursion
 from hipform.exercises.types import SIDES, Fault, FrameMetrics, Rep
@@ -57,6 +58,10 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 class StandingEngine(EngineBase):
     """Shared measures and faults of the frontal single-leg exercises."""
 
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self._eq_hist: list[float] = []
+
     views: ClassVar[tuple[int, ...]] = (int(View.FRONTAL),)
     wrong_view_cue: ClassVar[str] = "face_camera"
     phase_names: ClassVar[dict[str, str]] = {
@@ -92,9 +97,14 @@ class StandingEngine(EngineBase):
         eq = float("nan")
         if math.isfinite(leg_len) and ref > 0:
             eq = 2.0 * math.degrees(math.acos(min(1.0, leg_len / ref)))
+        # 3-frame running median of the landmark estimate (it is noisy near 0 deg)
+        self._eq_hist.append(eq)
+        if len(self._eq_hist) > 3:
+            self._eq_hist.pop(0)
+        fin = [x for x in self._eq_hist if math.isfinite(x)]
+        eq_med = float(np.median(fin)) if fin and math.isfinite(eq) else float("nan")
         kf = float(fm.knee_flexion[k])
-        cand = [x for x in (kf, eq) if math.isfinite(x)]
-        drive = max(cand) if cand else float("nan")
+        drive = kf if math.isfinite(kf) else eq_med
         hw = dist(hip, hip_o)
         ms = medial_sign(row, side, v)
         trunk = dist(sh, mhip)
@@ -128,9 +138,9 @@ class StandingEngine(EngineBase):
     # ------------------------------------------------------------ per rep
     def score_common(self, exc: Excursion, rep: Rep) -> dict[str, float]:
         """Peaks and the faults shared by both standing exercises; returns the peaks."""
-        valgus = med3(self.sample_array(exc, "valgus"))
-        drop = med3(self.sample_array(exc, "hip_drop"))
-        lean = med3(self.sample_array(exc, "lean"))
+        valgus = smooth5(self.sample_array(exc, "valgus"))
+        drop = smooth5(self.sample_array(exc, "hip_drop"))
+        lean = smooth5(self.sample_array(exc, "lean"))
         rep.peak_knee_flexion = exc.peak
         rep.peak_knee_valgus = nanmax(valgus)
         rep.peak_hip_drop = signed_peak(drop)
@@ -150,7 +160,7 @@ class StandingEngine(EngineBase):
             "pelvis": max(max_drop, max_hike) if np.isfinite([max_drop, max_hike]).any()
             else float("nan"),
             "lean": abs(rep.trunk_lean),
-            "hip_add": nanmax(med3(self.sample_array(exc, "hip_add"))),
+            "hip_add": nanmax(smooth5(self.sample_array(exc, "hip_add"))),
         }
 
     def rubric_summary(self, reps: list[Rep]) -> dict[str, Any]:
@@ -250,12 +260,12 @@ class StepDown(StandingEngine):
         # arm strategy: a wrist moved away from its resting place (hands-on-hips)
         arm_rest = self.sample_array(exc, "arm", rest=True)
         arm_ref = float(np.nanmedian(arm_rest)) if np.isfinite(arm_rest).any() else float("nan")
-        arm_dev = nanmax(med3(self.sample_array(exc, "arm"))) - arm_ref
+        arm_dev = nanmax(smooth5(self.sample_array(exc, "arm"))) - arm_ref
         arm_pt = int(math.isfinite(arm_dev) and arm_dev >= cfg["arm_strategy"])
         if arm_pt:
             rep.faults.append(Fault("arm_strategy", None, arm_dev, "mild"))
         # knee position: medial of the 2nd toe = 1, medial of the foot's medial border = 2
-        knee_toe = nanmax(med3(self.sample_array(exc, "knee_toe")))
+        knee_toe = nanmax(smooth5(self.sample_array(exc, "knee_toe")))
         knee_pt = 0
         if math.isfinite(knee_toe):
             knee_pt = 2 if knee_toe >= kp["medial_border"] else int(knee_toe >= kp["toe_margin"])
@@ -265,12 +275,12 @@ class StepDown(StandingEngine):
             )
         # steady stance: free foot resting at its lowest (stepping down) or knee wavering
         steady_pt, why = 0, float("nan")
-        free_h = med3(self.sample_array(exc, "free_h"))
+        free_h = smooth5(self.sample_array(exc, "free_h"))
         fin = np.isfinite(free_h)
         if fin.sum() >= 3:
             dt = float(np.median(np.diff(exc.t))) if len(exc.t) > 1 else 33.3
             lo = float(np.nanmin(free_h))
-            tol = max(0.005, 0.05 * (float(np.nanmax(free_h)) - lo))
+            tol = max(0.01, 0.08 * (float(np.nanmax(free_h)) - lo))
             rest_runs = _runs(np.nan_to_num(free_h, nan=np.inf) <= lo + tol)
             longest = max((b - a for a, b in rest_runs), default=0) * dt / 1000.0
             if longest > cfg["touchdown_max_s"]:

@@ -83,11 +83,26 @@ class FrameMetrics:
 
     @classmethod
     def coerce(cls, m: Any, t_ms: int = 0) -> FrameMetrics:
-        """Accept a FrameMetrics, a Metrics with T = 1, or None."""
+        """Accept a FrameMetrics, a ``Metrics.row(i)`` MetricsRow, a Metrics with T = 1,
+        or None."""
         if m is None:
             return cls.empty(t_ms)
         if isinstance(m, FrameMetrics):
             return m
+        if hasattr(m, "knee_valgus_left"):  # hipform.core.metrics.MetricsRow
+            return cls(
+                t_ms=int(m.t_ms),
+                knee_valgus=_pair((m.knee_valgus_left, m.knee_valgus_right)),
+                pelvic_obliquity=float(m.pelvic_obliquity),
+                hip_drop=_pair((m.hip_drop_left, m.hip_drop_right)),
+                lumbar_extension=float(m.lumbar_extension),
+                trunk_lean_frontal=_pair((m.trunk_lean_frontal_left, m.trunk_lean_frontal_right)),
+                trunk_lean_sagittal=float(m.trunk_lean_sagittal),
+                knee_flexion=_pair((m.knee_flexion_left, m.knee_flexion_right)),
+                hip_flexion=_pair((m.hip_flexion_left, m.hip_flexion_right)),
+                view=int(m.view),
+                view_confidence=float(m.view_confidence),
+            )
         if isinstance(m, Metrics):
             if len(m) != 1:
                 raise ValueError(f"a per-frame Metrics must have T = 1, got T = {len(m)}")
