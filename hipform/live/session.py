@@ -281,6 +281,7 @@ class LiveSession:
         self._idx: list[int] = []
         self.latency_ms: list[float] = []
         self.model_ms: list[float] = []
+        self.step_ms: list[float] = []  # main-thread work per frame (everything but the model)
         self.events: list[dict[str, Any]] = []
         self.size: tuple[int, int] | None = None
         from hipform.core.filters import OneEuroFilter
@@ -419,6 +420,7 @@ class LiveSession:
         """Process one inferred frame; returns the drawn overlay (or None if not drawing)."""
         from hipform.core.metrics import compute_metrics
 
+        t_step = time.perf_counter()
         fr = c.frame
         t = int(fr.t_ms)
         h, w = fr.bgr.shape[:2]
@@ -477,7 +479,9 @@ class LiveSession:
             if rec is not None and rec.active:
                 rec.annotated(img)
             self._last_img = img
-        self.latency_ms.append((time.perf_counter() - c.t_cap) * 1000.0)
+        done = time.perf_counter()
+        self.latency_ms.append((done - c.t_cap) * 1000.0)
+        self.step_ms.append((done - t_step) * 1000.0)
         return img
 
     def _needs_calibration(self) -> bool:
@@ -702,6 +706,8 @@ class LiveSession:
             "fps": round(self.frames_processed / wall, 2),
             "latency_ms": {"median": _q(lat, 50), "p95": _q(lat, 95)},
             "model_ms": {"median": _q(mod, 50), "p95": _q(mod, 95)},
+            "step_ms": {"median": _q(np.array(self.step_ms), 50),
+                        "p95": _q(np.array(self.step_ms), 95)},
             "stop_reason": self.stop_reason,
             "options": {"drop": self.opts.drop, "paced": self.paced,
                         "exercise": self.opts.exercise, "side": self.opts.side},

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Live loop speed (issue 5): frames per second and capture-to-overlay latency of the
+``hipform live`` loop at 640x480 with the full model, next to the bare pose-model
+throughput on the same frames, all in one run.
+
+Modes (each on the same decoded frames, a fresh estimator each, interleaved over
+``--repeats`` rounds, medians reported):
+
+  model      the pose model alone: ``estimator.process`` on every frame, one after the
+             other (the ceiling for any loop using this model on this machine);
+  loop       the live loop unpaced, every frame processed (``--no-drop --fast``):
+             capture thread -> inference thread -> main thread (One Euro, metrics,
+             calibration, exercise engine, overlay drawing) -- its throughput;
+  realtime   the live loop fed like a 30 fps camera (paced, newest-frame capture,
+             frames dropped when behind): processed fps, dropped frames and the latency
+             from capture to the overlay being drawn (median, 95th percentile).
+
+"non-model cost" is the main-thread work per frame (everything except the model:
+smoothing, metrics, engine, HUD, drawing, and ``imshow`` when ``--window``) as a share
+of the frame time of the loop, plus the throughput lost against the bare model.
+
+Usage: python benchmarks/bench_live.py [--clip sample_videos/sls_faulty.mp4]
+       [--repeats 3] [--window]     (--window needs a display; e.g. under xvfb-run)
+Results: benchmarks/results/live.json and live.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
+
+W, H = 640, 480
+
+
+class MemorySource:
+    """Decoded frames served like a camera/file (timestamps shifted per round so the
+    VIDEO-mode model sees increasing times)."""
+
+    def __init__(self, frames: list[Any], fps: float, t0_ms: int = 0) -> None:
+        self.frames, self.fps, self.t0 = frames, fps, t0_ms
+
+    @property
+    def info(self) -> dict:
+        return {"path": "memory", "fps": self.fps, "frames": len(self.frames), "width": W,
+                "height": H, "frames_lost": 0}
+
+    def __iter__(self):
+        for f in self.frames:
+            yield f._replace(t_ms=f.t_ms + self.t0)
+
+    def close(self) -> None:
+        pass
+
+
+def load_frames(clip: Path) -> tuple[list[Any], float]:
+    import cv2
+
+    from hipform.video import VideoFileSource
+
+    src = VideoFileSource(clip)
+    out = []
+    for fr in src:
+        img = fr.bgr
+        if img.shape[:2] != (H, W):  # letterbox to 640x480 keeping the aspect ratio
+            k = min(W / img.shape[1], H / img.shape[0])
+            img = cv2.resize(img, (int(img.shape[1] * k), int(img.shape[0] * k)))
+            top = (H - img.shape[0]) // 2
+            left = (W - img.shape[1]) // 2
+            img = cv2.copyMakeBorder(img, top, H - img.shape[0] - top, left,
+                                     W - img.shape[1] - left, cv2.BORDER_CONSTANT)
+        out.append(fr._replace(bgr=np.ascontiguousarray(img)))
+    return out, float(src.vinfo.fps or 30.0)
+
+
+class TimedWindow:
+    """The real window, timing ``show`` (imshow + waitKey)."""
+
+    def __init__(self) -> None:
+        from hipform.live.window import Window
+
+        self.w = Window("hipform bench")
+        self.ms: list[float] = []
+
+    def show(self, img: np.ndarray, wait_ms: int = 1) -> None:
+        t = time.perf_counter()
+        self.w.show(img, wait_ms)
+        self.ms.append((time.perf_counter() - t) * 1000)
+
+    def close(self) -> None:
+        self.w.close()
+
+
+def run_model(frames: list[Any], t0: int, model: str | None) -> dict:
+    from hipform.pose import open_estimator
+
+    est = open_estimator(model, mode="live")
+    try:
+        est.process(frames[0].bgr, t0 - 100)  # warm-up (delegate creation)
+        ms = []
+        t_all = time.perf_counter()
+        for f in frames:
+            t = time.perf_counter()
+            est.process(f.bgr, f.t_ms + t0)
+            ms.append((time.perf_counter() - t) * 1000)
+        wall = time.perf_counter() - t_all
+    finally:
+        est.close()
+    return {"fps": len(frames) / wall, "ms_median": statistics.median(ms),
+            "ms_p95": float(np.percentile(ms, 95))}
+
+
+def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced: bool,
+             window: bool, exercise: str) -> dict:
+    from hipform.live.session import LiveOptions, LiveSession
+    from hipform.pose import open_estimator
+
+    est = open_estimator(model, mode="live")
+    est.process(frames[0].bgr, t0 - 100)  # warm-up, as in run_model
+    win = TimedWindow() if window else None
+    opts = LiveOptions(exercise=exercise, window=window, save=False, drop=paced,
+                       fast=not paced, draw=True, report=False)
+    sess = LiveSession(MemorySource(frames, fps, t0), est, opts, paced=paced, window=win,
+                       stream=io.StringIO())
+    try:
+        sess.run_loop()
+    finally:
+        est.close()
+        if win is not None:
+            win.close()
+    wall = sess.t_end - sess.t_start
+    g = sess._grabber
+    lat = np.array(sess.latency_ms)
+    step = np.array(sess.step_ms)
+    show = np.array(win.ms) if win is not None else np.zeros(0)
+    res = {
+        "fps": sess.frames_processed / wall,
+        "frames_captured": g.captured if g else 0,
+        "frames_dropped": g.dropped if g else 0,
+        "frames_processed": sess.frames_processed,
+        "latency_ms_median": float(np.median(lat)),
+        "latency_ms_p95": float(np.percentile(lat, 95)),
+        "model_ms_median": float(np.nanmedian(sess.model_ms)),
+        "step_ms_median": float(np.median(step)),
+        "step_ms_p95": float(np.percentile(step, 95)),
+        "show_ms_median": float(np.median(show)) if show.size else 0.0,
+    }
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clip", type=Path, default=None)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--model", default=None, help="lite | full | heavy (default full)")
+    ap.add_argument("--window", action="store_true", help="show the real window")
+    ap.add_argument("--exercise", default="single_leg_squat")
+    args = ap.parse_args()
+    clip = args.clip
+    if clip is None:
+        for name in ("sls_faulty.mp4", "sls_clean.mp4", "real_sports2d_demo.mp4"):
+            if (ROOT / "sample_videos" / name).exists():
+                clip = ROOT / "sample_videos" / name
+                break
+    assert clip is not None
+    frames, fps = load_frames(clip)
+    span = frames[-1].t_ms + 1000
+    rounds: dict[str, list[dict]] = {"model": [], "loop": [], "realtime": []}
+    t0 = 0
+    for r in range(args.repeats):
+        for mode in rounds:
+            t0 += span
+            if mode == "model":
+                res = run_model(frames, t0, args.model)
+            else:
+                res = run_loop(frames, fps, t0, args.model, paced=mode == "realtime",
+                               window=args.window, exercise=args.exercise)
+            rounds[mode].append(res)
+            print(f"round {r + 1} {mode:8s} " + "  ".join(
+                f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in res.items()),
+                flush=True)
+
+    def med(mode: str, key: str) -> float:
+        return float(statistics.median(x[key] for x in rounds[mode]))
+
+    model_fps = med("model", "fps")
+    loop_fps = med("loop", "fps")
+    rt_fps = med("realtime", "fps")
+    frame_ms = 1000.0 / loop_fps
+    nonmodel_ms = med("loop", "step_ms_median") + med("loop", "show_ms_median")
+    summary = {
+        "model_fps": round(model_fps, 2),
+        "model_ms_median": round(med("model", "ms_median"), 2),
+        "loop_fps": round(loop_fps, 2),
+        "loop_vs_model": round(loop_fps / model_fps, 3),
+        "realtime_fps": round(rt_fps, 2),
+        "realtime_source_fps": fps,
+        "realtime_dropped_pct": round(100 * med("realtime", "frames_dropped")
+                                      / max(1, med("realtime", "frames_captured")), 1),
+        "latency_ms_median": round(med("realtime", "latency_ms_median"), 1),
+        "latency_ms_p95": round(med("realtime", "latency_ms_p95"), 1),
+        "nonmodel_ms_per_frame": round(nonmodel_ms, 2),
+        "nonmodel_share_of_frame_time_pct": round(100 * nonmodel_ms / frame_ms, 1),
+        "throughput_lost_vs_model_pct": round(100 * (1 - loop_fps / model_fps), 1),
+        "target_fps_30_met": bool(loop_fps >= 30.0),
+        "target_nonmodel_10pct_met": bool(nonmodel_ms / frame_ms <= 0.10),
+    }
+    import cv2
+    import mediapipe
+
+    out = {
+        "benchmark": "bench_live",
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "note": "shared 2-core machine: other engineers' jobs ran at the same time; "
+                "figures are medians of interleaved rounds, ratios within one run",
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "python": platform.python_version(), "loadavg": os.getloadavg(),
+                    "mediapipe": mediapipe.__version__, "opencv": cv2.__version__},
+        "clip": str(clip.relative_to(ROOT)) if clip.is_relative_to(ROOT) else str(clip),
+        "frames": len(frames), "size": [W, H], "model": args.model or "full",
+        "window": args.window, "repeats": args.repeats, "summary": summary, "rounds": rounds,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "live.json").write_text(json.dumps(out, indent=2) + "\n")
+    s = summary
+    inc = ", incl. imshow" if args.window else ""
+    rows = [
+        ("bare model, frames/s (ms/frame)",
+         f"{s['model_fps']:.1f} ({s['model_ms_median']:.1f} ms)"),
+        ("live loop, every frame, unpaced: frames/s",
+         f"{s['loop_fps']:.1f} ({100 * s['loop_vs_model']:.0f} % of the bare model)"),
+        (f"live loop as a {fps:.0f} fps camera: frames/s processed",
+         f"{s['realtime_fps']:.1f} ({s['realtime_dropped_pct']:.1f} % of frames dropped)"),
+        ("capture-to-overlay latency, median / 95th percentile",
+         f"{s['latency_ms_median']:.1f} / {s['latency_ms_p95']:.1f} ms"),
+        (f"non-model work per frame (main thread{inc})",
+         f"{s['nonmodel_ms_per_frame']:.2f} ms = "
+         f"{s['nonmodel_share_of_frame_time_pct']:.1f} % of the loop's frame time"),
+        ("throughput lost against the bare model",
+         f"{s['throughput_lost_vs_model_pct']:.1f} %"),
+    ]
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    load = ", ".join(f"{x:.2f}" for x in out["machine"]["loadavg"])
+    md = f"""# Live loop benchmark
+
+{out['date']} -- `python benchmarks/bench_live.py{' --window' if args.window else ''}`,
+{len(frames)} frames of `{out['clip']}` at {W}x{H}, model {out['model']},
+{args.repeats} interleaved rounds (medians). {out['note']}.
+Load average at the end (1, 5, 15 min): {load}.
+
+| measure | value |
+|---|---|
+{table}
+
+Targets: at least 30 frames/s -- **{'met' if s['target_fps_30_met'] else 'NOT met'}**
+({s['loop_fps']:.1f}); everything except the model at most 10 % of the frame time --
+**{'met' if s['target_nonmodel_10pct_met'] else 'NOT met'}**
+({s['nonmodel_share_of_frame_time_pct']:.1f} %).
+
+The non-model work runs on the main thread while the inference thread runs the model
+on the next frame, so it overlaps the model instead of adding to it; the loop's
+throughput is bounded by the model (and by the CPU the two threads and the other jobs
+on this machine share).
+"""
+    (RESULTS / "live.md").write_text(md)
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
