@@ -1,0 +1,300 @@
+"""Benchmark of the measurement core (hipform.core.compute_metrics).
+
+Runs, in one process:
+
+1. ``compute_metrics`` with everything (view classification and gating, NaN reasons,
+   quiet-stance baseline search) on 1,000,000 frames of synthetic landmarks, median of
+   several runs; also once with world landmarks (3-D flexion); peak memory of the run
+   (tracemalloc: numpy allocations made by compute_metrics; and process max RSS).
+2. A plain per-frame Python reference (``math`` on lists/tuples, written here,
+   independent of the package) computing the same measures on a subset of frames
+   (default 20,000), scaled to frames/s; it is checked to agree with the vectorised
+   numbers.
+3. The live path: ``compute_metrics`` on a T = 1 Landmarks (median microseconds).
+
+Writes benchmarks/results/core.json and benchmarks/results/core.md.
+
+    .venv/bin/python benchmarks/bench_core.py [--frames 1000000] [--ref-frames 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hipform.core.metrics import compute_metrics  # noqa: E402
+from hipform.landmarks import Landmarks  # noqa: E402
+from tests.core.core_poses import frontal_pose, lying_pose, sagittal_pose  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+# ----------------------------------------------------------------------------- data
+def make_clip(n: int, seed: int = 0, world: bool = False) -> Landmarks:
+    """n frames: a mix of frontal / side / lying poses with 2 px jitter, 1 % frames with
+    no person, 5 % frames with a low-visibility knee."""
+    rng = np.random.default_rng(seed)
+    bases = np.stack([
+        frontal_pose(valgus=(8, -3), obliquity=3, lean=5),
+        frontal_pose(facing="back", valgus=(-2, 14), obliquity=-4),
+        sagittal_pose(facing=-1, lean=15, thigh=40, knee=60),
+        sagittal_pose(facing=1, lean=5, thigh=10, knee=20),
+        lying_pose(extension=8),
+    ])
+    x = bases[rng.integers(0, len(bases), n)]
+    x[..., :2] += rng.normal(0, 2.0, (n, 33, 2)).astype(np.float32)
+    x[rng.random(n) < 0.05, 25, 3] = 0.2
+    x[rng.random(n) < 0.01] = np.nan
+    w = rng.normal(0, 0.3, (n, 33, 3)).astype(np.float32) if world else None
+    return Landmarks(x, np.arange(n, dtype=np.int64) * 33, 1280, 720, w)
+
+
+# ------------------------------------------------------------ plain Python reference
+def _ang(c, d):
+    if c == 0.0 and d == 0.0:
+        return math.nan
+    return math.degrees(math.atan2(c, d))
+
+
+def _sgn(a):
+    return 1.0 if a > 0 else (-1.0 if a < 0 else math.nan)
+
+
+def _tanh0(a):
+    t = math.tanh(a)
+    return 0.0 if t != t else t
+
+
+def reference_frame(p, vmin=0.5, base=0.0):
+    """All measures of one frame from a list of 33 (x, y, z, v) tuples (pixels).
+
+    Same definitions as docs/README_core.md; returns a dict of floats.
+    """
+    nan = math.nan
+    vis = [q[3] >= vmin for q in p]
+    ls, rs, lh, rh = p[11], p[12], p[23], p[24]
+    tx = (ls[0] + rs[0] - lh[0] - rh[0]) / 2
+    ty = (ls[1] + rs[1] - lh[1] - rh[1]) / 2
+    lt = math.hypot(tx, ty)
+    rx, ry = rh[0] - lh[0], rh[1] - lh[1]
+    # view
+    okl, okr = vis[11] and vis[23], vis[12] and vis[24]
+    lying = abs(ty) < abs(tx)
+    view = 0
+    near = nan
+    if lt > 0 and (okl or okr):
+        width = (math.hypot(rs[0] - ls[0], rs[1] - ls[1]) + math.hypot(rx, ry)) / (2 * lt)
+        s = _tanh0((rs[2] + rh[2] - ls[2] - lh[2]) / lt * 5)
+        s += _tanh0(sum(p[i][3] - p[i + 1][3] for i in (11, 23, 25, 27, 7)) * 2)
+        ex, ey = (p[7][0] + p[8][0]) / 2, (p[7][1] + p[8][1]) / 2
+        s += _tanh0(((p[0][0] - ex) * ty - (p[0][1] - ey) * tx) / (lt * lt) * 20)
+        near = _sgn(s)
+        if okl != okr:
+            near = 1.0 if okl else -1.0
+            view = 5 if lying else (2 if okl else 3)
+        elif lying:
+            view = 5
+        elif width >= 0.42:
+            view = 1
+        elif width <= 0.25:
+            view = 2 if s > 0 else (3 if s < 0 else 0)
+        else:
+            view = 4
+    frontal, side = view == 1, view in (2, 3)
+    out = {"view": view}
+    ax_, ay_ = (0.0, -1.0) if lying else (near * ty, -near * tx)
+    for name, (s_, h, k, a, mult) in (("left", (11, 23, 25, 27, -1.0)),
+                                      ("right", (12, 24, 26, 28, 1.0))):
+        S, H, K, A = p[s_], p[h], p[k], p[a]
+        gx, gy, qx, qy = K[0] - H[0], K[1] - H[1], A[0] - K[0], A[1] - K[1]
+        theta = _ang(gx * qy - gy * qx, gx * qx + gy * qy)
+        legv = vis[h] and vis[k] and vis[a]
+        lx, ly = A[0] - H[0], A[1] - H[1]
+        out["knee_valgus_" + name] = theta * _sgn(lx * ry - ly * rx) * mult \
+            if legv and frontal else nan
+        out["knee_flexion_" + name] = abs(theta) if legv and (side or view == 5) else nan
+        dx, dy = H[0] - S[0], H[1] - S[1]
+        hf = _ang(dx * gy - dy * gx, dx * gx + dy * gy) * _sgn(dx * ay_ - dy * ax_)
+        hipv = vis[s_] and vis[h] and vis[k]
+        out["hip_flexion_" + name] = hf if hipv and (side or view == 5) else nan
+        out["_lum_" + name] = -hf if hipv else None
+        out["_lean_" + name] = _ang(dx * near, dy) if vis[s_] and vis[h] else None
+    obl = _ang(lh[1] - rh[1], abs(rx)) if vis[23] and vis[24] and frontal else nan
+    out["pelvic_obliquity"] = obl
+    out["hip_drop_left"], out["hip_drop_right"] = -(obl - base), obl - base
+    tv = vis[11] and vis[12] and vis[23] and vis[24] and frontal
+    lean = _ang(-tx * _sgn(rx), -ty) if tv else nan
+    out["trunk_lean_frontal_left"], out["trunk_lean_frontal_right"] = lean, -lean
+    lum = [v for v in (out.pop("_lum_left"), out.pop("_lum_right")) if v is not None]
+    out["lumbar_extension"] = sum(lum) / len(lum) if lum and (side or view == 5) else nan
+    ln = [v for v in (out.pop("_lean_left"), out.pop("_lean_right")) if v is not None]
+    out["trunk_lean_sagittal"] = sum(ln) / len(ln) if ln and side else nan
+    return out
+
+
+# ------------------------------------------------------------------------- timing
+def _median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _time_world(n: int, repeat: int) -> float:
+    lm_w = make_clip(n, world=True)
+    return _median_time(lambda: compute_metrics(lm_w), repeat)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=1_000_000)
+    ap.add_argument("--ref-frames", type=int, default=20_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    n, nref = args.frames, args.ref_frames
+
+    lm = make_clip(n)
+    compute_metrics(lm.slice(0, 1000))  # warm up
+
+    t_vec = _median_time(lambda: compute_metrics(lm), args.repeat)
+    t_vec_w = _time_world(n, max(1, args.repeat // 2))
+    t_vec_fast = _median_time(lambda: compute_metrics(lm, baseline_obliquity=0.0,
+                                                      reasons=False), args.repeat)
+    gc.collect()
+    tracemalloc.start()
+    m = compute_metrics(lm)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    input_bytes = lm.xyzv.nbytes + lm.t_ms.nbytes
+
+    # plain per-frame Python reference on a subset (input converted outside the timing)
+    sub = [list(map(tuple, f)) for f in lm.xyzv[:nref].tolist()]
+    base = m.baseline_obliquity
+    t0 = time.perf_counter()
+    ref = [reference_frame(f, 0.5, base) for f in sub]
+    t_ref = time.perf_counter() - t0
+
+    # agreement of the reference with the vectorised numbers
+    def col(name, a):
+        return np.array([r[name] for r in ref], np.float64), np.asarray(a[:nref], np.float64)
+
+    pairs = {
+        "knee_valgus_left": m.knee_valgus[:, 0], "knee_valgus_right": m.knee_valgus[:, 1],
+        "pelvic_obliquity": m.pelvic_obliquity, "hip_drop_right": m.hip_drop[:, 1],
+        "trunk_lean_frontal_left": m.trunk_lean_frontal[:, 0],
+        "trunk_lean_sagittal": m.trunk_lean_sagittal, "lumbar_extension": m.lumbar_extension,
+        "knee_flexion_left": m.knee_flexion[:, 0], "hip_flexion_right": m.hip_flexion[:, 1],
+    }
+    max_diff = 0.0
+    nan_mismatch = 0
+    for name, arr in pairs.items():
+        r, v = col(name, arr)
+        nan_mismatch += int(np.sum(np.isnan(r) != np.isnan(v)))
+        both = ~np.isnan(r) & ~np.isnan(v)
+        if both.any():
+            max_diff = max(max_diff, float(np.max(np.abs(r[both] - v[both]))))
+    view_mismatch = int(np.sum(np.array([r["view"] for r in ref]) != m.view[:nref]))
+
+    # live path: T = 1
+    one = lm.slice(5, 6)
+    compute_metrics(one, baseline_obliquity=0.0)
+    lat = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        for _ in range(500):
+            compute_metrics(one, baseline_obliquity=0.0)
+        lat.append((time.perf_counter() - t0) / 500 * 1e6)
+    t1 = statistics.median(lat)
+
+    fps_vec = n / t_vec
+    fps_ref = nref / t_ref
+    res = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "note": "shared 2-core machine (other engineers' jobs running): timings are noisy",
+        "machine": {
+            "nproc": os.cpu_count(),
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+        },
+        "frames": n,
+        "vectorised": {
+            "seconds_median": round(t_vec, 4),
+            "frames_per_s": round(fps_vec),
+            "repeat": args.repeat,
+            "what": "compute_metrics(lm): all measures, view + gating, NaN reasons, "
+                    "quiet-stance baseline search",
+        },
+        "vectorised_with_world_3d_flexion": {
+            "seconds_median": round(t_vec_w, 4), "frames_per_s": round(n / t_vec_w)},
+        "vectorised_no_reasons_given_baseline": {
+            "seconds_median": round(t_vec_fast, 4), "frames_per_s": round(n / t_vec_fast)},
+        "reference_python_per_frame": {
+            "frames": nref, "seconds": round(t_ref, 4), "frames_per_s": round(fps_ref),
+            "agreement": {"max_abs_diff_deg": round(max_diff, 5),
+                          "nan_pattern_mismatches": nan_mismatch,
+                          "view_mismatches": view_mismatch},
+        },
+        "speedup_vs_reference": round(fps_vec / fps_ref, 1),
+        "live_T1_compute_metrics_us_median": round(t1, 2),
+        "memory": {
+            "input_bytes": int(input_bytes),
+            "tracemalloc_peak_bytes_compute_metrics": int(peak),
+            "process_max_rss_bytes": int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+            * 1024,
+        },
+        "targets": {"frames_per_s": 1_000_000, "speedup": 50},
+        "targets_met": {"frames_per_s": fps_vec >= 1_000_000,
+                        "speedup": fps_vec / fps_ref >= 50},
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "core.json").write_text(json.dumps(res, indent=2) + "\n")
+    mb = 1 / 2**20
+    md = f"""# Core benchmark ({res['date']})
+
+Shared {res['machine']['nproc']}-core machine, Python {res['machine']['python']},
+numpy {res['machine']['numpy']}; medians; timings are noisy (other jobs were running).
+
+| what | frames | time (s) | frames/s |
+|---|---:|---:|---:|
+| `compute_metrics` (everything) | {n:,} | {t_vec:.3f} | {fps_vec:,.0f} |
+| same, with world landmarks (3-D flexion) | {n:,} | {t_vec_w:.3f} | {n / t_vec_w:,.0f} |
+| same, no NaN reasons, baseline given | {n:,} | {t_vec_fast:.3f} | {n / t_vec_fast:,.0f} |
+| plain per-frame Python reference | {nref:,} | {t_ref:.3f} | {fps_ref:,.0f} |
+
+* speed-up vs the per-frame reference: **{fps_vec / fps_ref:.0f}x** (target 50x);
+  throughput target 1,000,000 frames/s: **{'met' if fps_vec >= 1e6 else 'NOT met'}**.
+* reference vs vectorised: max |diff| {max_diff:.4f} deg, {nan_mismatch} NaN-pattern and
+  {view_mismatch} view mismatches on {nref:,} frames.
+* live path, `compute_metrics` on one frame: {t1:.1f} us (median).
+* memory: input {input_bytes * mb:.0f} MiB; peak numpy allocation during
+  `compute_metrics` {peak * mb:.0f} MiB (tracemalloc); process max RSS
+  {res['memory']['process_max_rss_bytes'] * mb:.0f} MiB (includes the world-landmark run).
+"""
+    (args.out / "core.md").write_text(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
