@@ -76,6 +76,33 @@ def _arr(values: Sequence[float | None]) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
+def _decimate(
+    t: np.ndarray, data: dict[str, np.ndarray], max_points: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Min/max decimation for long clips: (T,) series -> about ``max_points`` points that
+    keep every peak and trough (each bucket contributes its min and its max). NaN-aware:
+    a bucket with no value stays NaN, so gaps still show."""
+    n = t.shape[0]
+    if n <= max_points:
+        return t, data
+    size = int(np.ceil(n / (max_points // 2)))
+    nb = int(np.ceil(n / size))
+    pad = nb * size - n
+
+    def buckets(a: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, np.full(pad, np.nan)]).reshape(nb, size)
+
+    tb = buckets(t.astype(np.float64))
+    t_out = np.repeat(np.fmin.reduce(tb, axis=1), 2)
+    t_out[1::2] = np.fmax.reduce(tb, axis=1)
+    out = {}
+    for k, a in data.items():
+        b = buckets(a)
+        lo, hi = np.fmin.reduce(b, axis=1), np.fmax.reduce(b, axis=1)
+        out[k] = np.stack([lo, hi], axis=1).reshape(-1)
+    return t_out, out
+
+
 def measure_plot_png(
     t_s: Sequence[float],
     series: Mapping[str, Sequence[float | None]],
@@ -106,6 +133,7 @@ def measure_plot_png(
     _style(ax)
     t = np.asarray(t_s, dtype=np.float64)
     data = {k: _arr(v) for k, v in series.items()}
+    t, data = _decimate(t, data, max_points=int(width_in * dpi * 1.5))
     finite = [a[np.isfinite(a)] for a in data.values()]
     finite = [a for a in finite if a.size]
     lo = min([0.0] + [float(a.min()) for a in finite])
@@ -115,10 +143,12 @@ def measure_plot_png(
             hi = max(hi, thr * 1.15)
     pad = 0.08 * (hi - lo)
     ymin, ymax = lo - pad, hi + pad
+    label_reps = len(reps) <= max(4, int(width_in * 2.5))  # labels would collide
     for k, (a, b) in enumerate(reps):
         ax.axvspan(a, b, color="#f3f4f6", zorder=0, linewidth=0)
-        ax.text((a + b) / 2, ymax, f"rep {k + 1}", ha="center", va="top", fontsize=7.5,
-                color="#6b7280")
+        if label_reps:
+            ax.text((a + b) / 2, ymax, f"{'rep ' if len(reps) <= 8 else ''}{k + 1}",
+                    ha="center", va="top", fontsize=7.5, color="#6b7280")
     if flag is not None:
         ax.axhspan(flag, severe if severe is not None else ymax, color=_FLAG, alpha=0.13,
                    linewidth=0, zorder=0.5)
