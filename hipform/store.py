@@ -671,6 +671,29 @@ class Store:
             out.append(rep)
         return out
 
+    def earlier_sessions(self, session_id: int, limit: int | None = 12) -> list[dict[str, Any]]:
+        """The sessions before ``session_id`` of the same subject and exercise, oldest first
+        (the ``history`` argument of :func:`hipform.report.html.render_report`).
+
+        At most the ``limit`` most recent ones (None = all), without per-frame series.
+        Anonymous sessions (no subject) or an unknown exercise have no history: ``[]``.
+        """
+        rows = self._query(
+            "SELECT s.subject_id, s.exercise, s.recorded_at FROM sessions s WHERE s.id = ?",
+            (int(session_id),))
+        if not rows:
+            raise StoreError(f"no session {session_id} in history database {self.path}")
+        subject_id, exercise, recorded_at = rows[0]
+        if subject_id is None or exercise is None:
+            return []
+        ids = [r[0] for r in self._query(
+            "SELECT id FROM sessions WHERE subject_id = ? AND exercise = ? AND id != ?"
+            " AND (recorded_at < ? OR (recorded_at = ? AND id < ?))"
+            " ORDER BY recorded_at DESC, id DESC" + (" LIMIT ?" if limit is not None else ""),
+            (subject_id, exercise, int(session_id), recorded_at, recorded_at, int(session_id),
+             *((int(limit),) if limit is not None else ())))]
+        return [self.get_session(i, frames=False) for i in reversed(ids)]
+
     def subjects(self) -> list[str]:
         """Names of every subject with at least one stored session, sorted."""
         return [r[0] for r in self._query(

@@ -163,11 +163,7 @@ def register(app: typer.Typer) -> None:
 
         with open_store(db) as store:
             s = store.get_session(session_id, frames=frames or report is not None)
-            earlier: list[dict[str, Any]] = []
-            if report is not None and s.get("subject"):
-                for row in store.list_sessions(subject=s["subject"], exercise=s["exercise"]):
-                    if row["recorded_at"] < s["recorded_at"]:
-                        earlier.append(store.get_session(row["id"], frames=False))
+            earlier = store.earlier_sessions(session_id) if report is not None else []
         if report is not None:
             from hipform.report.html import render_report
 

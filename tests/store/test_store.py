@@ -344,3 +344,20 @@ def test_concurrent_writers_all_land(tmp_path: Path) -> None:
     assert counts["reps"] == n * len(tags) * len(a["reps"])
     assert counts["subjects"] == len(tags)
     assert counts["cues"] == n * len(tags) * len(a["cues"])
+
+
+def test_earlier_sessions_for_the_report(db: Path) -> None:
+    with open_store(db) as store:
+        ids = [store.save_analysis(make_analysis(created=f"2026-11-{d:02d}T09:30:00+00:00"))
+               for d in (9, 2, 16, 23)]  # saved out of order on purpose
+        store.save_analysis(make_analysis(subject="bo", created="2026-11-01T09:00:00"))
+        store.save_analysis(make_analysis(exercise="bridge", created="2026-11-01T09:00:00"))
+        anon = store.save_analysis(make_analysis(subject=None))
+        got = store.earlier_sessions(ids[2])  # the 16th: the 2nd and the 9th before it
+        assert [s["id"] for s in got] == [ids[1], ids[0]]
+        assert all("frames" not in s for s in got)
+        assert [s["id"] for s in store.earlier_sessions(ids[3], limit=2)] == [ids[0], ids[2]]
+        assert store.earlier_sessions(ids[1]) == []
+        assert store.earlier_sessions(anon) == []
+        with pytest.raises(StoreError):
+            store.earlier_sessions(999)
