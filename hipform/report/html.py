@@ -614,7 +614,7 @@ font-size:.8rem;font-weight:600;white-space:nowrap}
 .sev-severe.val,.sev-severe.chip{background:var(--sev-bg);color:var(--sev)}
 .sev-none.val,.sev-none.chip{background:#f1f5f9;color:#475569}
 .rubric{font-size:.75rem;color:var(--muted);line-height:1.3;min-width:110px}
-.moments{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:12px}
+.moments{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:14px}
 .grid2{display:grid;grid-template-columns:1fr 1fr;gap:10px}
 .grid2 img{width:100%;height:auto;display:block}
 .nowrap{white-space:nowrap}
@@ -644,6 +644,7 @@ code{background:#f1f5f9;padding:1px 5px;border-radius:4px}
 main{padding:16px 12px 28px}h1{font-size:1.5rem}section{padding:14px 12px;border-radius:12px}
 .card-value{font-size:1.4rem}td,th{padding:6px 5px}
 .grid2{grid-template-columns:1fr}
+.moments{grid-template-columns:1fr 1fr;gap:10px}
 table.stack thead{display:none}
 table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
 table.stack tr{border:1px solid var(--line);border-radius:10px;padding:6px 10px;margin:0 0 10px}
