@@ -99,6 +99,12 @@ def _fault_short(code: Any) -> str:
     return _FAULT_SHORT.get(c, _fault_name(c))
 
 
+def _sev_class(severity: Any) -> str:
+    """CSS severity class of a fault's ``severity`` text: ``severe`` or ``flag``."""
+    sev = str(severity or "").lower()
+    return "severe" if sev in ("severe", "high", "major", "poor", "bad") else "flag"
+
+
 def _severity(value: float | None, thr: Mapping[str, Any] | None) -> str:
     """``"ok"``, ``"flag"`` or ``"severe"`` for a value against ``{"flag", "severe"}``."""
     if value is None or not thr:
@@ -163,7 +169,7 @@ def _key_points(
             w = worst[(code, side)]
             where = f" ({_e(side)})" if side else ""
             points.append((
-                w["severity"],
+                _sev_class(w["severity"]),
                 f"<b>{_e(_fault_name(code))}</b>{where} in {n} of {len(reps)} reps; "
                 f"worst {_deg(w['value'])} in rep {w['rep']}.",
             ))
@@ -339,7 +345,7 @@ def _rep_table(a: Mapping[str, Any]) -> str:
                 parts.append(f'<span class="val sev-{sev}">{lab}{_deg(v)}</span>')
             cells.append(_td(title, " ".join(parts) or "–"))
         chips = [
-            f'<span class="chip sev-{_e(f.get("severity") or "flag")}">'
+            f'<span class="chip sev-{_sev_class(f.get("severity"))}">'
             f'{_e(_fault_short(f.get("code")))}'
             f'{" · " + _e(_SIDE_SHORT.get(f.get("side"), f.get("side"))) if f.get("side") else ""}'
             "</span>"
@@ -414,9 +420,9 @@ def _worst_moments(a: Mapping[str, Any], thumbs: Mapping[str, bytes] | None) -> 
         at = f" at {w['t_ms'] / 1000:.1f} s" if w["t_ms"] is not None else ""
         side = f" · {_e(w['side'])}" if w["side"] else ""
         items.append(
-            f'<figure class="moment sev-{_e(w["severity"])}">{img}<figcaption>'
+            f'<figure class="moment sev-{_sev_class(w["severity"])}">{img}<figcaption>'
             f'<b>{_e(_fault_name(w["code"]))}</b>{side}<br>'
-            f'<span class="val sev-{_e(w["severity"])}">{_deg(w["value"])}</span> '
+            f'<span class="val sev-{_sev_class(w["severity"])}">{_deg(w["value"])}</span> '
             f'{_e(w["severity"])} · rep {w["rep"]}{at}</figcaption></figure>'
         )
     for key, data in thumbs.items():
