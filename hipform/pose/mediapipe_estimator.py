@@ -118,7 +118,12 @@ class MediaPipePoseEstimator:
             min_pose_presence_confidence=min_presence_confidence,
             min_tracking_confidence=min_tracking_confidence,
         )
-        self._warm = False
+        self._quiet_fds: tuple[int, int] | None = None
+        if not os.environ.get("HIPFORM_DEBUG"):
+            try:
+                self._quiet_fds = (os.open(os.devnull, os.O_WRONLY), os.dup(2))
+            except OSError:
+                self._quiet_fds = None
         try:
             with quiet_native_stderr():
                 self._lmk = vision.PoseLandmarker.create_from_options(opts)
@@ -162,12 +167,7 @@ class MediaPipePoseEstimator:
         if self._last_t is not None and t <= self._last_t:
             t = self._last_t + 1  # VIDEO mode needs strictly increasing timestamps
         self._last_t = t
-        if not self._warm:  # the first inference logs delegate creation to fd 2
-            with quiet_native_stderr():
-                res = self._detect(image, t)
-            self._warm = True
-        else:
-            res = self._detect(image, t)
+        res = self._detect_quietly(image, t)
         cands = []
         for pose in res.pose_landmarks:
             a = np.array(
@@ -186,6 +186,20 @@ class MediaPipePoseEstimator:
             world = np.array([(p.x, p.y, p.z) for p in res.pose_world_landmarks[k]], np.float32)
         return cands[k], world
 
+    def _detect_quietly(self, image, t: int):  # noqa: ANN001, ANN202
+        """Inference with fd 2 pointed at /dev/null: the native graph logs warnings
+        (delegate creation, ROI projection) from inside inference calls, which would
+        break the CLI's one-line messages. Two dup2 calls cost microseconds."""
+        if self._quiet_fds is None:
+            return self._detect(image, t)
+        devnull, saved = self._quiet_fds
+        sys.stderr.flush()
+        os.dup2(devnull, 2)
+        try:
+            return self._detect(image, t)
+        finally:
+            os.dup2(saved, 2)
+
     def _detect(self, image, t: int):  # noqa: ANN001, ANN202
         if self.mode == "image":
             return self._lmk.detect(image)
@@ -197,6 +211,11 @@ class MediaPipePoseEstimator:
             self._lmk = None
             with quiet_native_stderr():
                 lmk.close()
+        fds = getattr(self, "_quiet_fds", None)
+        if fds is not None:
+            self._quiet_fds = None
+            for fd in fds:
+                os.close(fd)
 
     def __enter__(self) -> MediaPipePoseEstimator:
         return self
