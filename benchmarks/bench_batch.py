@@ -127,6 +127,13 @@ def main() -> None:
                       f"clips/min, median clip {r['clip_s_median']} s, ok {r['ok']}/"
                       f"{r['clips']}", flush=True)
         ref_rows = runs[configs[0][0]][0]["_rows"]
+        diffs: dict[str, list[str]] = {}
+        for name, _ in configs:
+            for r in runs[name]:
+                for a, b in zip(ref_rows, r["_rows"], strict=False):
+                    cols = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+                    if cols:
+                        diffs.setdefault(name, []).append(f"{a.get('clip')}: {cols}")
         table = []
         for name, _ in configs:
             rs = runs[name]
@@ -153,6 +160,7 @@ def main() -> None:
                     "clip_files": [p.name for p in clips], "video": False, "report": True,
                     "repeats": args.repeats},
             "configs": table,
+            "row_differences_vs_1_worker": diffs,
             "pool_speedup_vs_1_worker": round(speedup, 2),
             "parallel_efficiency_per_core": round(eff, 2),
             "single_worker_clip_s_median": c1,
@@ -188,6 +196,10 @@ def _markdown(r: dict) -> str:
                      f"{c['wall_s_median']:.1f} | {c['clips_per_min_median']:.1f} | "
                      f"{c['clip_s_median']:.2f} | "
                      f"{'yes' if c['rows_identical_to_1_worker'] else 'NO'} |")
+    if r.get("row_differences_vs_1_worker"):
+        lines += ["", "Rows that differ from the 1-worker run (clip: columns):", ""]
+        for name, ds in r["row_differences_vs_1_worker"].items():
+            lines += [f"- {name}: " + "; ".join(ds[:6])]
     p = r["projection"]
     lines += [
         "",

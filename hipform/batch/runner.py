@@ -365,7 +365,8 @@ def _finish(out: Path, clips: list[Clip], records: dict[str, dict[str, Any]], sk
     n_failed = sum(r.get("status") == "failed" for r in rows)
     res = BatchResult(
         out=out, rows=rows, total=len(clips), ok=n_ok, failed=n_failed, skipped=skipped,
-        not_run=len(clips) - len(rows), interrupted="stopped" if stop.is_set() else None,
+        not_run=len(clips) - len(rows),
+        interrupted="stopped" if stop.is_set() and len(rows) < len(clips) else None,
         elapsed_s=round(time.perf_counter() - t0, 3), files=files, engine=engine)
     meta = res.to_dict()
     meta["options"] = {k: v for k, v in asdict(opts).items()}
