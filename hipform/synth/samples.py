@@ -5,10 +5,11 @@ from __future__ import annotations
 from hipform.synth.clip import ClipSpec
 from hipform.synth.motion import MotionParams
 
-#: (down, hold, up) seconds, slow enough for the default profile's tempo rules.
-_SLS_TEMPO = (1.6, 0.5, 1.2)
-_SD_TEMPO = (1.4, 0.4, 1.1)
-_BRIDGE_TEMPO = (1.2, 1.5, 1.2)  # bridge: lift 1.2 s, hold 1.5 s, lower 1.2 s
+#: (down, hold, up) seconds: descents slow enough for the default profile's tempo rule.
+_SLS_TEMPO = (2.2, 0.3, 1.1)
+_SD_TEMPO = (1.6, 0.3, 1.0)
+_BRIDGE_TEMPO = (1.6, 1.6, 1.0)  # bridge: lift 1.0 s, hold 1.6 s, lower 1.6 s
+_REST = 0.6  # pause at the start position between reps
 
 #: name -> (spec, one-line description). Every clip: 640x480, 30 fps, seeded.
 SAMPLES: dict[str, tuple[ClipSpec, str]] = {
@@ -16,7 +17,13 @@ SAMPLES: dict[str, tuple[ClipSpec, str]] = {
         ClipSpec(
             "sls_clean",
             MotionParams(
-                "single_leg_squat", reps=2, tempo=_SLS_TEMPO, depth=65, side="left", seed=11
+                "single_leg_squat",
+                reps=2,
+                tempo=_SLS_TEMPO,
+                rest=_REST,
+                depth=65,
+                side="left",
+                seed=11,
             ),
         ),
         "single-leg squat on the left leg, frontal view, 2 reps to 65 deg knee flexion, "
@@ -29,6 +36,7 @@ SAMPLES: dict[str, tuple[ClipSpec, str]] = {
                 "single_leg_squat",
                 reps=2,
                 tempo=_SLS_TEMPO,
+                rest=_REST,
                 depth=65,
                 side="right",
                 valgus=15.0,
@@ -42,7 +50,9 @@ SAMPLES: dict[str, tuple[ClipSpec, str]] = {
     "bridge_clean": (
         ClipSpec(
             "bridge_clean",
-            MotionParams("bridge", reps=2, tempo=_BRIDGE_TEMPO, side="right", lumbar=0.0, seed=21),
+            MotionParams(
+                "bridge", reps=2, tempo=_BRIDGE_TEMPO, rest=_REST, side="right", lumbar=0.0, seed=21
+            ),
         ),
         "glute bridge, side view (subject's right side to the camera), 2 reps, hips lifted "
         "to the shoulder-knee line (lumbar extension 0 deg)",
@@ -50,7 +60,15 @@ SAMPLES: dict[str, tuple[ClipSpec, str]] = {
     "bridge_arching": (
         ClipSpec(
             "bridge_arching",
-            MotionParams("bridge", reps=2, tempo=_BRIDGE_TEMPO, side="right", lumbar=15.0, seed=22),
+            MotionParams(
+                "bridge",
+                reps=2,
+                tempo=_BRIDGE_TEMPO,
+                rest=_REST,
+                side="right",
+                lumbar=15.0,
+                seed=22,
+            ),
         ),
         "glute bridge, side view, 2 reps with lumbar arching: hips pushed 15 deg above the "
         "shoulder-knee line at the top",
@@ -58,7 +76,9 @@ SAMPLES: dict[str, tuple[ClipSpec, str]] = {
     "stepdown_clean": (
         ClipSpec(
             "stepdown_clean",
-            MotionParams("step_down", reps=2, tempo=_SD_TEMPO, depth=0.15, side="left", seed=31),
+            MotionParams(
+                "step_down", reps=2, tempo=_SD_TEMPO, rest=_REST, depth=0.15, side="left", seed=31
+            ),
         ),
         "lateral step-down from a 15 cm step on the left leg, frontal view, 2 reps, free "
         "heel lowered to 2 cm above the floor, level pelvis",
@@ -67,7 +87,14 @@ SAMPLES: dict[str, tuple[ClipSpec, str]] = {
         ClipSpec(
             "stepdown_hipdrop",
             MotionParams(
-                "step_down", reps=2, tempo=_SD_TEMPO, depth=0.15, side="left", hip_drop=8.0, seed=32
+                "step_down",
+                reps=2,
+                tempo=_SD_TEMPO,
+                rest=_REST,
+                depth=0.15,
+                side="left",
+                hip_drop=8.0,
+                seed=32,
             ),
         ),
         "lateral step-down from a 15 cm step on the left leg, frontal view, 2 reps with "

@@ -62,7 +62,7 @@ MEASURES: dict[str, bool] = {
 }
 
 #: Fault codes used in truth files.
-FAULT_CODES = ("knee_valgus", "hip_drop", "lumbar_extension", "trunk_lean", "arm_strategy",
+FAULT_CODES = ("knee_valgus", "hip_drop", "lumbar_arch", "trunk_lean", "arm_strategy",
                "foot_touchdown")
 
 
@@ -273,7 +273,7 @@ def rep_faults(m: Motion, bridge: bool) -> list[dict]:
     side = p.side
     if bridge:
         if p.lumbar > 0:
-            out.append({"code": "lumbar_extension", "side": None, "size": p.lumbar,
+            out.append({"code": "lumbar_arch", "side": None, "size": p.lumbar,
                         "unit": "deg"})
         return out
     if p.valgus > 0:

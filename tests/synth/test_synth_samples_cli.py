@@ -28,7 +28,7 @@ def test_samples_only_one_clip(tmp_path: Path) -> None:
     assert (n, size, round(fps)) == (truth["n_frames"], (640, 480), 30)
     assert n / fps <= 10.0
     assert video.stat().st_size < 1_000_000
-    assert truth["faults"] == ["lumbar_extension"] and truth["n_reps"] == 2
+    assert truth["faults"] == ["lumbar_arch"] and truth["n_reps"] == 2
     # the same bytes as the bundled truth (generation is deterministic)
     bundled = Path(__file__).resolve().parents[2] / "sample_videos" / "bridge_arching.truth.json"
     if bundled.exists():
