@@ -282,6 +282,7 @@ class LiveSession:
         self.latency_ms: list[float] = []
         self.model_ms: list[float] = []
         self.step_ms: list[float] = []  # main-thread work per frame (everything but the model)
+        self.step_cpu_ms: list[float] = []  # the same in CPU time of the main thread
         self.events: list[dict[str, Any]] = []
         self.size: tuple[int, int] | None = None
         from hipform.core.filters import OneEuroFilter
@@ -421,6 +422,7 @@ class LiveSession:
         from hipform.core.metrics import compute_metrics
 
         t_step = time.perf_counter()
+        c_step = time.thread_time()
         fr = c.frame
         t = int(fr.t_ms)
         h, w = fr.bgr.shape[:2]
@@ -482,6 +484,7 @@ class LiveSession:
         done = time.perf_counter()
         self.latency_ms.append((done - c.t_cap) * 1000.0)
         self.step_ms.append((done - t_step) * 1000.0)
+        self.step_cpu_ms.append((time.thread_time() - c_step) * 1000.0)
         return img
 
     def _needs_calibration(self) -> bool:
