@@ -1,0 +1,218 @@
+"""The live loop in-process with fakes (no model): keys, events -> lines/JSON/voice,
+the overlay, guidance and calibration."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from hipform.core.metrics import View
+from hipform.exercises.types import Event, SessionState
+from hipform.landmarks import LM
+from hipform.live.session import Calibrator, LiveOptions, LiveSession, guidance_for
+from hipform.report.overlay import FLAG, SKELETON
+from tests.live.test_capture import FakeSource, SlowEstimator
+
+
+def standing_row(w: int = 640, h: int = 480, tilt_px: float = 0.0) -> np.ndarray:
+    """A person standing, facing the camera, feet level; (33, 4) px, visibility 1."""
+    r = np.full((33, 4), np.nan, np.float32)
+    cx = w / 2
+    pts = {LM.NOSE: (cx, 60), LM.LEFT_EAR: (cx + 15, 60), LM.RIGHT_EAR: (cx - 15, 60),
+           LM.LEFT_SHOULDER: (cx + 50, 110), LM.RIGHT_SHOULDER: (cx - 50, 110),
+           LM.LEFT_ELBOW: (cx + 60, 170), LM.RIGHT_ELBOW: (cx - 60, 170),
+           LM.LEFT_WRIST: (cx + 62, 220), LM.RIGHT_WRIST: (cx - 62, 220),
+           LM.LEFT_HIP: (cx + 30, 240 + tilt_px), LM.RIGHT_HIP: (cx - 30, 240),
+           LM.LEFT_KNEE: (cx + 30, 330), LM.RIGHT_KNEE: (cx - 30, 330),
+           LM.LEFT_ANKLE: (cx + 30, 420), LM.RIGHT_ANKLE: (cx - 30, 420),
+           LM.LEFT_HEEL: (cx + 28, 430), LM.RIGHT_HEEL: (cx - 28, 430),
+           LM.LEFT_FOOT_INDEX: (cx + 40, 440), LM.RIGHT_FOOT_INDEX: (cx - 40, 440)}
+    for k, (x, y) in pts.items():
+        r[k] = (x, y, 0.0, 1.0)
+    for k in range(33):  # the rest near the face/hands, visible
+        if np.isnan(r[k, 0]):
+            r[k] = (cx, 70, 0.0, 1.0)
+    return r
+
+
+class PoseEstimator(SlowEstimator):
+    def __init__(self, row: np.ndarray) -> None:
+        super().__init__(0.0)
+        self.row = row
+
+    def process(self, bgr, t_ms):
+        self.calls += 1
+        return self.row.copy(), None
+
+
+class ScriptedEngine:
+    """ExerciseSession stand-in: a cue at frame 3, a rep at frame 6; records calls."""
+
+    instances: list[ScriptedEngine] = []
+
+    def __init__(self, exercise, side, profile, frame_size=None) -> None:
+        self.exercise, self.side, self.n = exercise, side, 0
+        self.calls: list[str] = []
+        ScriptedEngine.instances.append(self)
+
+    def update(self, i, t_ms, row, metrics):
+        assert row.shape == (33, 4) and len(metrics) == 1
+        self.n += 1
+        if self.n == 3:
+            return [Event("cue", i, t_ms, {"cue": {
+                "t_ms": t_ms, "code": "knee_valgus", "side": "left", "value": 17.0,
+                "message": "Keep your left knee over your second toe."}})]
+        if self.n == 6:
+            return [Event("rep", i, t_ms, {"rep": {
+                "index": 0, "side": "left", "eccentric_s": 1.5, "hold_s": 0.5,
+                "concentric_s": 1.2, "faults": [{"code": "knee_valgus"}]}})]
+        return []
+
+    @property
+    def state(self):
+        return SessionState(self.exercise, self.side, "rest", 1 if self.n >= 6 else 0,
+                            (1.5, 0.5, 1.2) if self.n >= 6 else None,
+                            {"knee_valgus": 1} if self.n >= 6 else {}, None)
+
+    def set_exercise(self, name):
+        self.calls.append(f"exercise:{name}")
+        self.exercise = name
+
+    def set_side(self, side):
+        self.calls.append(f"side:{side}")
+        self.side = side
+
+    def finish(self):
+        return None
+
+
+class FakeVoice:
+    def __init__(self) -> None:
+        self.said: list[str] = []
+        self.closed = False
+
+    def say(self, text: str) -> None:
+        self.said.append(text)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class ScriptedWindow:
+    """Returns the given key action at given frame numbers; keeps the frames shown."""
+
+    def __init__(self, script: dict[int, str]) -> None:
+        self.script = script
+        self.shown: list[np.ndarray] = []
+        self.closed = False
+
+    def show(self, img, wait_ms: int = 1):
+        self.shown.append(img.copy())
+        return self.script.get(len(self.shown))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Src640(FakeSource):
+    def __init__(self, n: int, fps: float) -> None:
+        super().__init__(n, fps)
+        img = np.full((480, 640, 3), 90, np.uint8)
+        self.fr = [f._replace(bgr=img.copy()) for f in self.fr]
+
+    @property
+    def info(self) -> dict:
+        return {**super().info, "width": 640, "height": 480}
+
+
+def _session(n: int = 20, **kw) -> tuple[LiveSession, io.StringIO]:
+    out = io.StringIO()
+    opts = LiveOptions(exercise="single_leg_squat", save=False, drop=False,
+                       **{k: v for k, v in kw.items() if k in LiveOptions.__dataclass_fields__})
+    ScriptedEngine.instances.clear()
+    s = LiveSession(Src640(n, 30.0), PoseEstimator(standing_row()), opts, paced=False,
+                    engine_factory=ScriptedEngine, window=kw.get("window"),
+                    voice=kw.get("voice"), stream=out)
+    return s, out
+
+
+def test_headless_lines_and_json_and_voice():
+    voice = FakeVoice()
+    s, out = _session(window=None, voice=voice)
+    s.run_loop()
+    text = out.getvalue()
+    assert "cue " in text and "knee_valgus (left): Keep your left knee" in text
+    assert "rep    1 left  tempo 1.5/0.5/1.2 s  faults: knee_valgus" in text
+    assert voice.said == ["Keep your left knee over your second toe."] and voice.closed
+
+    s, out = _session(window=None, json=True)
+    s.run_loop()
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    kinds = [x["kind"] for x in lines]
+    assert "cue" in kinds and "rep" in kinds
+    rep = next(x for x in lines if x["kind"] == "rep")
+    assert rep["rep"]["faults"][0]["code"] == "knee_valgus"
+
+
+def test_window_keys_pause_switch_calibrate_record_quit(tmp_path: Path):
+    win = ScriptedWindow({2: "pause", 4: "pause", 5: "exercise", 6: "side", 7: "calibrate",
+                          8: "record", 12: "record", 14: "quit"})
+    s, _ = _session(n=100, window=win, out=tmp_path / "sess")
+    s.run_loop()
+    assert s.stop_reason == "quit key" and win.closed
+    assert len(win.shown) == 14
+    # frames 3 and 4 arrived while paused: not fed to the engine, not kept
+    eng = ScriptedEngine.instances[0]
+    assert eng.n == 12 and len(s.landmarks()) == 12
+    assert eng.calls[0] == "exercise:step_down"  # single_leg_squat -> step_down
+    assert eng.calls[1] == "side:left"
+    assert s.calib is not None and s.calib.t0 is not None
+    files = sorted(p.name for p in (tmp_path / ".sess.recording").iterdir())
+    assert files == ["rec-1-annotated.mp4", "rec-1-raw.mp4"]
+    # the overlay was drawn on what the window showed: skeleton and cue box
+    img = win.shown[3]  # frame 4 (paused): guidance box
+    d = np.abs(img.astype(int) - np.array(SKELETON)).max(axis=2)
+    assert (d <= 10).sum() > 200
+    assert (np.abs(img.astype(int) - np.array(FLAG)).max(axis=2) <= 10).sum() > 200
+
+
+def test_guidance_codes():
+    size = (640, 480)
+    row = standing_row()
+    assert guidance_for(row, size, int(View.FRONTAL), "single_leg_squat") is None
+    assert guidance_for(np.full((33, 4), np.nan, np.float32), size, 0, None) == "nobody"
+    cut = row.copy()
+    cut[LM.LEFT_ANKLE, 1] = 500  # below the frame
+    assert guidance_for(cut, size, int(View.FRONTAL), "single_leg_squat") == "out_of_view"
+    hidden = row.copy()
+    hidden[LM.RIGHT_KNEE, 3] = 0.1
+    assert guidance_for(hidden, size, int(View.FRONTAL), "step_down") == "out_of_view"
+    assert guidance_for(row, size, int(View.SAGITTAL_LEFT), "single_leg_squat") == \
+        "face_camera"
+    assert guidance_for(row, size, int(View.OBLIQUE), "bridge") == "turn_side_on"
+    assert guidance_for(row, size, int(View.OBLIQUE), None) is None
+
+
+def test_calibration_finds_baseline_and_roll():
+    rng = np.random.default_rng(0)
+    c = Calibrator((640, 480), timeout_s=6.0)
+    done = False
+    t = 0
+    for _ in range(60):  # 2 s of quiet stance, pelvis tilted by 10 px over 60 px
+        row = standing_row(tilt_px=10.0)
+        row[:, :2] += rng.normal(0, 0.3, (33, 2)).astype(np.float32)
+        done = c.feed(row, t) or done
+        t += 33
+    assert done and c.state == "done"
+    assert c.baseline is not None and abs(abs(c.baseline) - np.degrees(np.arctan2(10, 60))) < 1.5
+    assert c.roll_deg is not None and abs(c.roll_deg) < 1.0
+
+
+def test_calibration_gives_up_without_quiet_stance():
+    c = Calibrator((640, 480), timeout_s=1.0)
+    nobody = np.full((33, 4), np.nan, np.float32)
+    states = [c.feed(nobody, t) for t in range(0, 1500, 33)]
+    assert any(states) and c.state == "none_found" and c.baseline == 0.0
