@@ -79,7 +79,8 @@ def run_ray(
         return info
     started_here = not ray.is_initialized()
     tmp = None
-    env = {k: os.environ[k] for k in _ENV_PASS if k in os.environ}
+    env = {k: os.environ[k] for k in _ENV_PASS if k in os.environ
+           and not (address and k == "PYTHONPATH")}  # driver paths mean nothing remotely
     if started_here:
         kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                               "configure_logging": False,
@@ -112,11 +113,15 @@ def run_ray(
                 try:
                     rec = ray.get(ref, timeout=60)
                 except WorkerCrashedError as e:
+                    if stop.is_set():
+                        continue  # interrupted by the stop (Ctrl-C reaches Ray workers too)
                     on_dead({**task, "attempt": 1 + max(0, retries)},
                             f"worker process died while analysing this clip "
                             f"(tried {1 + max(0, retries)} times): {type(e).__name__}")
                     continue
                 except (RayError, GetTimeoutError, TaskCancelledError) as e:
+                    if stop.is_set():
+                        continue
                     on_dead({**task, "attempt": 1 + max(0, retries)},
                             f"Ray task failed: {type(e).__name__}: "
                             f"{str(e).strip().splitlines()[-1][:300] if str(e) else ''}")
