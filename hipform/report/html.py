@@ -395,7 +395,8 @@ def _worst_faults(a: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _thumb_for(thumbs: Mapping[str, bytes], code: str, side: str | None) -> str | None:
-    for k in ([f"{code}/{side}", f"{code}:{side}", f"{code}_{side}"] if side else []) + [code]:
+    sided = [f"{code}/{side}", f"{code}:{side}", f"{code}_{side}"] if side else []
+    for k in [*sided, code, f"{code}:", f"{code}/"]:
         if k in thumbs:
             return k
     return None
@@ -479,9 +480,9 @@ def _history(a: Mapping[str, Any], history: Sequence[Mapping[str, Any]] | None) 
     vs_first = {(c.measure, c.side): c for c in compare_measures(first, now)}
     rows = []
     for key, c in vs_prev.items():
-        f = vs_first[key]
-        if c.after is None:
+        if c.after is None:  # measured before but not in this session
             continue
+        f = vs_first[key]  # every measure/side of this session is in both comparisons
         side = "" if key[1] == "both" else f" <small>{_e(key[1])}</small>"
         rows.append(
             "<tr>" + _td("Measure", f"<b>{_e(MEASURE_LABELS.get(key[0], key[0]))}</b>{side}")

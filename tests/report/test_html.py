@@ -186,3 +186,15 @@ def test_history_from_the_store(tmp_path: Path) -> None:
         assert "improved since your first session" not in html  # wording check below
         assert re.search(r"<b>Knee valgus</b> \(left\) improved by \d+\.\d° since your first "
                          r"session, more than the 8° measurement error", html)
+
+
+def test_history_with_sides_missing_in_some_sessions() -> None:
+    """Earlier sessions may carry measures/sides this one lacks, and the other way round."""
+    a = {"exercise": "bridge", "reps": [{"peak_knee_valgus": {"left": 9.0}}]}
+    first = {"exercise": "bridge", "reps": [{"peak_knee_valgus": {"left": 20.0}}]}
+    prev = {"exercise": "bridge", "reps": [{"peak_knee_valgus": {"left": 15.0, "right": 3.0},
+                                            "peak_hip_drop": {"right": 4.0}}]}
+    html = build_html(a, history=[first, prev])
+    assert "Compared with your previous sessions (2)" in html
+    assert "improved −11.0°" in html and "within error −6.0°" in html
+    assert "Hip drop" not in html.split("Compared with")[1].split("</table>")[0]
