@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
             help="Video file (mp4, mov, avi, ...) or a folder of images.", show_default=False)]
         = None,
         out: Annotated[Path | None, typer.Option(
-            "--out", "-o", help="Output folder [default: runs/<video name>]. An existing "
+            "--out", "-o", help="Output folder (default: runs/VIDEO-NAME). An existing "
             "folder is replaced only once the new analysis has succeeded.")] = None,
         exercise: Annotated[ExerciseChoice, typer.Option(
             help="Exercise in the clip; 'auto' recognises it from the movement.")]
@@ -78,12 +78,14 @@ def register(app: typer.Typer) -> None:
             "--json", help="Print the summary as JSON instead of a sentence.")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     ) -> None:
-        """Analyse a recorded video: pose landmarks on every frame, knee valgus, hip drop,
-        lumbar arching and trunk lean per frame, reps, tempo, faults and cues.
+        """Analyse a recorded video: reps, tempo, faults and cues, per-frame angles.
+
+        Runs the pose model on every frame, then measures knee valgus, hip drop, lumbar
+        arching and trunk lean per frame, and scores reps, tempo and faults.
 
         Writes into the output folder: landmarks.npz (raw landmarks, replayable),
-        analysis.json, metrics.csv (one row per frame), annotated.mp4 (skeleton, angles
-        and cues drawn on the video) and report.html.
+        analysis.json, metrics.csv (one row per frame), annotated.mp4 (skeleton, angles and
+        cues drawn as the live screen would show them) and report.html.
 
         Exit codes: 0 done, 1 error (one line on stderr, nothing written), 2 bad usage.
         """
