@@ -118,13 +118,13 @@ def register(app: typer.Typer) -> None:
                 from hipform.coaching.voice import Voice
 
                 spoken = Voice()
-            from hipform.pose import open_estimator
-
-            est = open_estimator(model, mode="live")
             if window:
                 from hipform.live.window import Window
 
-                win = Window()
+                win = Window()  # before the model: no display fails at once
+            from hipform.pose import open_estimator
+
+            est = open_estimator(model, mode="live")
             sess = LiveSession(src, est, opts, paced=source is not None, window=win,
                                voice=spoken)
             summary = sess.run()

@@ -5,9 +5,27 @@ cv2 is imported when a :class:`Window` is created, never at import time.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 
-__all__ = ["Window", "KEYS"]
+from hipform.errors import HipformError
+
+__all__ = ["KEYS", "NoDisplayError", "Window", "display_available"]
+
+
+class NoDisplayError(HipformError, OSError):
+    """No graphical display to open the window on (use --no-window)."""
+
+
+def display_available() -> bool:
+    """Whether a window can be opened: on Linux an X11/Wayland display (or a Qt platform
+    chosen explicitly, e.g. ``QT_QPA_PLATFORM=offscreen``); always True elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("QT_QPA_PLATFORM"))
 
 #: key code -> action name (what the live loop does with it).
 KEYS: dict[int, str] = {
@@ -30,6 +48,10 @@ class Window:
     """
 
     def __init__(self, title: str = "hipform live", size: tuple[int, int] | None = None) -> None:
+        if not display_available():
+            # OpenCV's Qt backend aborts the whole process without a display: say it first
+            raise NoDisplayError("no display to open the live window on (DISPLAY is not "
+                                 "set): run with --no-window, or under xvfb-run")
         import cv2
 
         self._cv2 = cv2
