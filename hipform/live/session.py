@@ -385,9 +385,14 @@ class LiveSession:
                 self.window.close()
         if self._infer_error is not None and not interrupted:
             raise self._infer_error
-        if grabber.error is not None and not isinstance(grabber.error, CameraError):
-            if not self._t:
-                raise grabber.error
+        err = grabber.error
+        if err is not None and not self.stop_reason:
+            if not self._t:  # nothing seen: the source error is the whole story
+                raise err
+            # frames were seen: end cleanly, keep them, and say why it stopped
+            kind = "camera" if isinstance(err, CameraError) else "source"
+            self.stop_reason = f"{kind} error: {err}"
+            self._warn(f"{kind} stopped delivering frames ({err}); saving what was seen")
         if not self.stop_reason:
             disc = bool(getattr(self.source, "disconnected", False))
             self.stop_reason = "camera disconnected" if disc else "end of source"

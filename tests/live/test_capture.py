@@ -190,3 +190,35 @@ def test_estimator_error_is_raised_not_swallowed():
                     stream=io.StringIO())
     with pytest.raises(RuntimeError, match="model exploded"):
         s.run_loop()
+
+
+def test_source_error_mid_session_keeps_the_frames(capsys):
+    from hipform.errors import TruncatedVideoError
+
+    class Truncated(FakeSource):
+        def __iter__(self):
+            yield from self.fr[:12]
+            raise TruncatedVideoError("clip.mp4: truncated", frames_read=12, frames_lost=8)
+
+    opts = LiveOptions(exercise="single_leg_squat", window=False, save=False, drop=False)
+    s = LiveSession(Truncated(20, 100.0), SlowEstimator(0.0), opts, engine_factory=NullEngine,
+                    stream=io.StringIO())
+    s.run_loop()
+    assert len(s.landmarks()) == 12
+    assert s.stop_reason.startswith("source error: clip.mp4: truncated")
+    assert "saving what was seen" in capsys.readouterr().err
+
+
+def test_source_error_before_any_frame_is_raised():
+    from hipform.errors import CameraError
+
+    class Dead(FakeSource):
+        def __iter__(self):
+            raise CameraError("camera 0: stopped")
+            yield  # pragma: no cover
+
+    opts = LiveOptions(exercise="single_leg_squat", window=False, save=False)
+    s = LiveSession(Dead(5, 30.0), SlowEstimator(0.0), opts, engine_factory=NullEngine,
+                    stream=io.StringIO())
+    with pytest.raises(CameraError, match="camera 0"):
+        s.run_loop()
