@@ -7,6 +7,7 @@ Definitions and sign conventions of each measure are in
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -21,6 +22,7 @@ __all__ = [
     "Metrics",
     "MetricsRow",
     "NanReason",
+    "LazyReasons",
     "compute_metrics",
     "find_quiet_stance_baseline",
     "CHUNK",
@@ -54,6 +56,78 @@ class MetricsRow(NamedTuple):
     view_confidence: float
 
 
+REASON_FIELDS = ("knee_valgus", "pelvic_obliquity", "trunk_lean_frontal",
+                 "trunk_lean_sagittal", "knee_flexion", "hip_flexion", "lumbar_extension")
+
+
+class LazyReasons(Mapping):
+    """``Metrics.nan_reason`` for clips: field name -> uint8 NanReason bits, computed
+    (vectorised over the clip) on first access from the visibility mask, the view codes
+    and the values, then cached. Read it like a dict."""
+
+    def __init__(self, values: dict[str, np.ndarray], vis: np.ndarray, nodet: np.ndarray,
+                 view: np.ndarray, gating: bool, flex3d: bool) -> None:
+        self._values = values
+        self._vis = vis        # bool (K, T), K = the gathered landmark slots
+        self._nodet = nodet    # bool (T,)
+        self._view = view
+        self._gating = gating
+        self._flex3d = flex3d
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(REASON_FIELDS)
+
+    def __len__(self) -> int:
+        return len(REASON_FIELDS)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            if name not in REASON_FIELDS:
+                raise KeyError(name)
+            self._cache[name] = self._compute(name)
+        return self._cache[name]
+
+    def _compute(self, name: str) -> np.ndarray:
+        v, view = self._vis, self._view
+
+        def side(a: np.ndarray, c: np.ndarray) -> np.ndarray:
+            return np.stack((a, c), axis=1)
+
+        leg = side(v[b.L_HIP] & v[b.L_KNEE] & v[b.L_ANK], v[b.R_HIP] & v[b.R_KNEE] & v[b.R_ANK])
+        if name in ("knee_valgus", "knee_flexion"):
+            visok = leg
+        elif name == "pelvic_obliquity":
+            visok = v[b.L_HIP] & v[b.R_HIP]
+        elif name == "trunk_lean_frontal":
+            t = v[b.L_HIP] & v[b.R_HIP] & v[b.L_SH] & v[b.R_SH]
+            visok = side(t, t)
+        elif name == "trunk_lean_sagittal":
+            visok = (v[b.L_SH] & v[b.L_HIP]) | (v[b.R_SH] & v[b.R_HIP])
+        else:
+            hip = side(v[b.L_SH] & v[b.L_HIP] & v[b.L_KNEE], v[b.R_SH] & v[b.R_HIP] & v[b.R_KNEE])
+            visok = hip if name == "hip_flexion" else (hip[:, 0] | hip[:, 1])
+        viewok = None
+        if self._gating:
+            sag = (view == View.SAGITTAL_LEFT) | (view == View.SAGITTAL_RIGHT)
+            if name in ("knee_valgus", "pelvic_obliquity", "trunk_lean_frontal"):
+                viewok = view == View.FRONTAL
+            elif name == "trunk_lean_sagittal":
+                viewok = sag
+            elif name == "lumbar_extension" or not self._flex3d:
+                viewok = sag | (view == View.LYING)
+        val = self._values[name]
+        nodet = self._nodet if val.ndim == 1 else self._nodet[:, None]
+        if viewok is not None and val.ndim == 2:
+            viewok = viewok[:, None]
+        r = nodet * np.uint8(NanReason.NO_PERSON) | ~visok * np.uint8(NanReason.LOW_VISIBILITY)
+        if viewok is not None:
+            r = r | ~viewok * np.uint8(NanReason.WRONG_VIEW)
+        r = np.broadcast_to(r, val.shape).astype(np.uint8)
+        r |= (np.isnan(val) & (r == 0)) * np.uint8(NanReason.DEGENERATE)
+        return r
+
+
 @dataclass(frozen=True)
 class Metrics:
     """All per-frame measures of one clip. float32 degrees; (T, 2) columns = (left, right).
@@ -72,8 +146,9 @@ class Metrics:
         knee_flexion, hip_flexion: (T, 2), 0 = straight; hip flexion + = thigh in front
             of the trunk.
         view: int8 (T,) View codes; view_confidence: float32 (T,) in [0, 1].
-        nan_reason: dict field name -> uint8 array of the field's shape, NanReason bit
-            flags (0 = valid). Empty if computed with ``reasons=False``.
+        nan_reason: mapping field name -> uint8 array of the field's shape, NanReason bit
+            flags (0 = valid); computed lazily on first access. Empty if computed with
+            ``reasons=False``. (``hip_drop`` shares the reasons of pelvic_obliquity.)
         baseline_obliquity: the obliquity baseline (deg) used for hip_drop.
         baseline_source: "given", "quiet_stance" (found in the clip) or "none_found"
             (no quiet stance: 0 was used, hip_drop is then raw obliquity).
@@ -92,7 +167,7 @@ class Metrics:
     hip_flexion: np.ndarray
     view: np.ndarray
     view_confidence: np.ndarray
-    nan_reason: dict[str, np.ndarray] = field(default_factory=dict)
+    nan_reason: Mapping[str, np.ndarray] = field(default_factory=dict)
     baseline_obliquity: float = 0.0
     baseline_source: str = "given"
     baseline_window: tuple[int, int] | None = None
@@ -210,7 +285,7 @@ def _run_all(lm, visibility_min: float, view_gating: bool, quiet: bool, reasons:
         for k in list(o):
             if k == "nan_reason":
                 o[k] = {n: (a.T if a.ndim == 2 else a) for n, a in o[k].items()}
-            elif o[k].ndim == 2 and k != "quiet_sig":
+            elif o[k].ndim == 2 and k not in ("quiet_sig", "vis"):
                 o[k] = o[k].T
         return o
     out: dict[str, Any] = {}
@@ -224,19 +299,29 @@ def _run_all(lm, visibility_min: float, view_gating: bool, quiet: bool, reasons:
                 if k == "nan_reason":
                     out[k] = {n: np.empty((t,) + r.shape[:-1][::-1], r.dtype)
                               for n, r in a.items()}
-                elif k == "quiet_sig":
+                elif k in ("quiet_sig", "vis"):
                     out[k] = np.empty(a.shape[:-1] + (t,), a.dtype)
                 else:
                     out[k] = np.empty((t,) + a.shape[:-1], a.dtype)
         for k, a in o.items():
             if k == "nan_reason":
                 for n, r in a.items():
-                    out[k][n][s:e] = r.T
-            elif k == "quiet_sig":
+                    _put(out[k][n], r, s, e)
+            elif k in ("quiet_sig", "vis"):
                 out[k][:, s:e] = a
             else:
-                out[k][s:e] = a.T
+                _put(out[k], a, s, e)
     return out
+
+
+def _put(dst: np.ndarray, src: np.ndarray, s: int, e: int) -> None:
+    """dst[s:e] = src.T, column by column (a (n, 2) strided copy has an inner loop of
+    length 2 and is several times slower)."""
+    if src.ndim == 2:
+        dst[s:e, 0] = src[0]
+        dst[s:e, 1] = src[1]
+    else:
+        dst[s:e] = src
 
 
 def _quiet_window(obliq: np.ndarray, quiet_ok: np.ndarray, sig: np.ndarray,
@@ -352,9 +437,10 @@ def compute_metrics(lm, *, baseline_obliquity: float | None = None,
     np.negative(rel, out=hd[:, 0])
     hd[:, 1] = rel
     f2 = {k: np.ascontiguousarray(o[k]) for k in _FIELDS_2 if k != "hip_drop"}
-    nr = o.get("nan_reason", {})
-    if nr:
-        nr = {k: np.ascontiguousarray(a) for k, a in nr.items()}
+    nr: Mapping[str, np.ndarray] = {}
+    if reasons:
+        values = {k: f2[k] if k in f2 else o[k] for k in REASON_FIELDS}
+        nr = LazyReasons(values, o["vis"], o["nodet"], o["view"], view_gating, use_world)
     return Metrics(
         t_ms=np.array(lm.t_ms, dtype=np.int64),
         knee_valgus=f2["knee_valgus"],
@@ -382,7 +468,11 @@ _U8 = np.uint8
 
 
 def _compute_row(lm, baseline_obliquity, visibility_min, view_gating, use_world, reasons):
-    """compute_metrics for T = 1 via the pure-Python kernel (tens of microseconds)."""
+    """compute_metrics for T = 1 via the pure-Python kernel (tens of microseconds).
+
+    All float fields are views into one float32 buffer, all reason arrays into one uint8
+    buffer (one allocation each instead of ~18).
+    """
     o = _kernel_row(lm.xyzv[0].tolist(), visibility_min, view_gating,
                     lm.world[0].tolist() if use_world else None, reasons)
     if baseline_obliquity is None:
@@ -391,21 +481,32 @@ def _compute_row(lm, baseline_obliquity, visibility_min, view_gating, use_world,
         base, source = float(baseline_obliquity), "given"
     obl = o["pelvic_obliquity"]
     rel = obl - float(np.float32(base))
+    kv, lf, kf, hf = o["knee_valgus"], o["trunk_lean_frontal"], o["knee_flexion"], \
+        o["hip_flexion"]
+    buf = np.array((kv[0], kv[1], obl, -rel, rel, o["lumbar_extension"], lf[0], lf[1],
+                    o["trunk_lean_sagittal"], kf[0], kf[1], hf[0], hf[1],
+                    o["view_confidence"]), _F32)
     nr = o.get("nan_reason")
     if nr:
-        nr = {k: np.array([v], _U8) for k, v in nr.items()}
+        r = np.array((*nr["knee_valgus"], nr["pelvic_obliquity"],
+                      *nr["trunk_lean_frontal"], nr["trunk_lean_sagittal"],
+                      *nr["knee_flexion"], *nr["hip_flexion"], nr["lumbar_extension"]), _U8)
+        nr = {"knee_valgus": r[0:2].reshape(1, 2), "pelvic_obliquity": r[2:3],
+              "trunk_lean_frontal": r[3:5].reshape(1, 2), "trunk_lean_sagittal": r[5:6],
+              "knee_flexion": r[6:8].reshape(1, 2), "hip_flexion": r[8:10].reshape(1, 2),
+              "lumbar_extension": r[10:11]}
     return Metrics(
-        t_ms=np.array(lm.t_ms, dtype=np.int64),
-        knee_valgus=np.array([o["knee_valgus"]], _F32),
-        pelvic_obliquity=np.array([obl], _F32),
-        hip_drop=np.array([(-rel, rel)], _F32),
-        lumbar_extension=np.array([o["lumbar_extension"]], _F32),
-        trunk_lean_frontal=np.array([o["trunk_lean_frontal"]], _F32),
-        trunk_lean_sagittal=np.array([o["trunk_lean_sagittal"]], _F32),
-        knee_flexion=np.array([o["knee_flexion"]], _F32),
-        hip_flexion=np.array([o["hip_flexion"]], _F32),
-        view=np.array([o["view"]], np.int8),
-        view_confidence=np.array([o["view_confidence"]], _F32),
+        t_ms=lm.t_ms.copy(),
+        knee_valgus=buf[0:2].reshape(1, 2),
+        pelvic_obliquity=buf[2:3],
+        hip_drop=buf[3:5].reshape(1, 2),
+        lumbar_extension=buf[5:6],
+        trunk_lean_frontal=buf[6:8].reshape(1, 2),
+        trunk_lean_sagittal=buf[8:9],
+        knee_flexion=buf[9:11].reshape(1, 2),
+        hip_flexion=buf[11:13].reshape(1, 2),
+        view=np.array((o["view"],), np.int8),
+        view_confidence=buf[13:14],
         nan_reason=nr or {},
         baseline_obliquity=base,
         baseline_source=source,

@@ -68,6 +68,8 @@ SAGITTAL_MAX_WIDTH = 0.25
 _F = np.float32(FRONTAL_MIN_WIDTH)
 _S = np.float32(SAGITTAL_MAX_WIDTH)
 _HALF_OBLIQUE = np.float32((FRONTAL_MIN_WIDTH - SAGITTAL_MAX_WIDTH) / 2)
+_R = np.float32(180.0 / np.pi)
+_Z = np.float32(0.0)
 
 
 class ViewResult(NamedTuple):
@@ -98,13 +100,16 @@ def _view_block(x: np.ndarray, y: np.ndarray, z: np.ndarray, v: np.ndarray,
     """
     tx = (x[b.L_SH] + x[b.R_SH] - x[b.L_HIP] - x[b.R_HIP]) * 0.5
     ty = (y[b.L_SH] + y[b.R_SH] - y[b.L_HIP] - y[b.R_HIP]) * 0.5
-    lt = np.hypot(tx, ty)
+    # sqrt(x*x + y*y), not np.hypot: float32 hypot is ~20x slower (pixel values cannot
+    # overflow float32 here)
+    lt = np.sqrt(tx * tx + ty * ty)
     rx = x[b.R_HIP] - x[b.L_HIP]
     ry = y[b.R_HIP] - y[b.L_HIP]
-    ws = np.hypot(x[b.R_SH] - x[b.L_SH], y[b.R_SH] - y[b.L_SH])
+    sdx = x[b.R_SH] - x[b.L_SH]
+    sdy = y[b.R_SH] - y[b.L_SH]
     inv = 1.0 / lt
-    width = (ws + np.hypot(rx, ry)) * inv * 0.5
-    tilt_h = np.degrees(np.arctan2(np.abs(ty), np.abs(tx)))  # 90 = upright torso
+    width = (np.sqrt(sdx * sdx + sdy * sdy) + np.sqrt(rx * rx + ry * ry)) * inv * 0.5
+    tilt_h = np.arctan2(np.abs(ty), np.abs(tx)) * _R  # 90 = upright torso
     lying = np.abs(ty) < np.abs(tx)  # == tilt_h < 45 deg, exact (no trig rounding)
 
     # near-side vote (+ = left side nearer the camera)
@@ -113,9 +118,9 @@ def _view_block(x: np.ndarray, y: np.ndarray, z: np.ndarray, v: np.ndarray,
     ex = (x[b.L_EAR] + x[b.R_EAR]) * 0.5
     ey = (y[b.L_EAR] + y[b.R_EAR]) * 0.5
     cn = np.tanh(((x[b.NOSE] - ex) * ty - (y[b.NOSE] - ey) * tx) * (inv * inv * 20.0))
-    score = np.nan_to_num(cz, copy=False)
-    score += np.nan_to_num(cv, copy=False)
-    score += np.nan_to_num(cn, copy=False)
+    score = np.where(cz == cz, cz, _Z)  # a missing cue counts 0 (3x cheaper than nan_to_num)
+    score += np.where(cv == cv, cv, _Z)
+    score += np.where(cn == cn, cn, _Z)
     near = score / np.abs(score)  # NaN where no cue
 
     ok_l = vis[b.L_SH] & vis[b.L_HIP]
