@@ -24,7 +24,7 @@ from typing import Any
 
 from hipform.errors import OutputError
 
-__all__ = ["render_live_report", "render_report"]
+__all__ = ["build_html", "render_live_report", "render_report", "worst_faults"]
 
 EXERCISE_NAMES = {
     "bridge": "Bridge",
@@ -34,8 +34,28 @@ EXERCISE_NAMES = {
 FAULT_NAMES = {
     "knee_valgus": "Knee caving in (valgus)",
     "hip_drop": "Hip drop",
+    "hip_hike": "Hip hike",
     "lumbar_extension": "Lower-back arching",
+    "lumbar_arch": "Lower-back arching",
+    "pelvic_tilt": "Pelvic tilt",
     "trunk_lean": "Trunk lean",
+    "knee_medial": "Knee inside the foot",
+    "knee_cave": "Knees falling in",
+    "knee_drift": "Knees drifting out",
+    "unsteady": "Unsteady stance",
+    "arm_strategy": "Arms used for balance",
+    "fast_descent": "Lowering too fast",
+    "short_hold": "Hold too short",
+    "insufficient_depth": "Not deep enough",
+    "incomplete_extension": "Hips not fully up",
+    "face_camera": "Face the camera",
+}
+#: Units of a fault's ``value`` by code; codes not listed have no shown value.
+FAULT_UNITS = {
+    **dict.fromkeys(("knee_valgus", "hip_drop", "hip_hike", "lumbar_extension", "lumbar_arch",
+                     "pelvic_tilt", "trunk_lean", "insufficient_depth",
+                     "incomplete_extension"), "°"),
+    **dict.fromkeys(("fast_descent", "short_hold"), " s"),
 }
 # (frames key, title, sub-key, thresholds key, explanation)
 _PLOTS: list[tuple[str, str, str | None, str | None, str]] = [
@@ -58,13 +78,20 @@ _REP_MEASURES = [
     ("peak_hip_drop", "Hip drop", "hip_drop_deg"),
     ("peak_lumbar_extension", "Lumbar arching", "lumbar_extension_deg"),
     ("trunk_lean", "Trunk lean", "trunk_lean_deg"),
+    ("peak_knee_flexion", "Depth", None),
 ]
 _SIDE_SHORT = {"left": "L", "right": "R", "both": ""}
 _FAULT_SHORT = {
     "knee_valgus": "Knee valgus",
     "hip_drop": "Hip drop",
     "lumbar_extension": "Back arching",
+    "lumbar_arch": "Back arching",
     "trunk_lean": "Trunk lean",
+    "knee_medial": "Knee inside foot",
+    "fast_descent": "Too fast",
+    "insufficient_depth": "Too shallow",
+    "incomplete_extension": "Hips low",
+    "arm_strategy": "Arms",
 }
 
 
@@ -92,6 +119,15 @@ def _deg(x: Any, digits: int = 1) -> str:
 def _fault_name(code: Any) -> str:
     c = str(code or "fault").lower()
     return FAULT_NAMES.get(c, c.replace("_", " ").capitalize())
+
+
+def _fault_value(code: Any, value: Any) -> str:
+    """A fault's value with its unit, or "" when the unit is not known."""
+    unit = FAULT_UNITS.get(str(code or "").lower())
+    v = _num(value)
+    if unit is None or v is None:
+        return ""
+    return f"{v:.1f}{unit}"
 
 
 def _fault_short(code: Any) -> str:
@@ -164,14 +200,17 @@ def _key_points(
                         r.get("faults") or []}:
                 counts[key] = counts.get(key, 0) + 1
         worst = {(w["code"], w["side"] or ""): w for w in _worst_faults(a)}
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], -(worst[kv[0]]["value"] or 0)))
+        order = {k: i for i, k in enumerate(worst)}  # worst_faults order: severity, value
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], order[kv[0]]))
         for (code, side), n in ranked[:2]:
             w = worst[(code, side)]
             where = f" ({_e(side)})" if side else ""
+            val = _fault_value(code, w["value"])
+            worst_txt = f"worst {val} in rep {w['rep']}" if val else f"worst in rep {w['rep']}"
             points.append((
                 _sev_class(w["severity"]),
                 f"<b>{_e(_fault_name(code))}</b>{where} in {n} of {len(reps)} reps; "
-                f"worst {_deg(w['value'])} in rep {w['rep']}.",
+                f"{worst_txt}.",
             ))
         clean = sum(1 for r in reps if not r.get("faults"))
         if clean == len(reps):
@@ -223,8 +262,24 @@ def _cards(a: Mapping[str, Any]) -> str:
     if "faults_per_rep" in summary and _num(summary["faults_per_rep"]) is not None:
         fpr = _num(summary["faults_per_rep"])
         cards.append(("Faults per rep", f"{fpr:.2f}", "mean", "none"))
-    if "rubric_total" in summary and summary["rubric_total"] is not None:
+    rub = summary.get("rubric")
+    if isinstance(rub, dict) and rub.get("total") is not None:
+        grade = f" ({rub['grade']})" if rub.get("grade") else ""
+        cards.append(("Rubric score", _e(rub["total"]) + f"<small>{_e(grade)}</small>",
+                      _rubric_note(a), _grade_class(rub.get("grade"))))
+    elif summary.get("rubric_total") is not None:
         cards.append(("Rubric score", _e(summary["rubric_total"]), _rubric_note(a), "none"))
+    tempo = summary.get("tempo")
+    if isinstance(tempo, dict) and _num(tempo.get("eccentric_s")) is not None:
+        down, up = _num(tempo.get("eccentric_s")), _num(tempo.get("concentric_s"))
+        target: dict[str, Any] = (tempo["target"] if isinstance(tempo.get("target"), dict)
+                                  else {})
+        t_down, t_up = _num(target.get("eccentric_s")), _num(target.get("concentric_s"))
+        note = (f"target {t_down:g} / {t_up:g} s" if t_down is not None and t_up is not None
+                else "mean, down / up")
+        slow = t_down is None or (down or 0) >= 0.75 * t_down
+        cards.append(("Tempo down / up", f"{down:.1f} / {up or 0:.1f}<small> s</small>", note,
+                      "ok" if slow else "flag"))
     src = a.get("source") or {}
     frames = a.get("frames") or {}
     det = frames.get("detected")
@@ -242,6 +297,11 @@ def _cards(a: Mapping[str, Any]) -> str:
         )
     out.append("</section>")
     return "".join(out)
+
+
+def _grade_class(grade: Any) -> str:
+    g = str(grade or "").lower()
+    return {"good": "ok", "medium": "flag", "poor": "severe"}.get(g, "none")
 
 
 def _rubric_note(a: Mapping[str, Any]) -> str:
@@ -317,7 +377,8 @@ def _rep_table(a: Mapping[str, Any]) -> str:
         return ('<section id="reps"><h2>Repetitions</h2><p class="muted">No repetitions '
                 "were detected in this clip.</p></section>")
     thr = a.get("thresholds") or {}
-    cols = [(k, t, tk) for k, t, tk in _REP_MEASURES if any(k in r for r in reps)]
+    cols = [(k, t, tk) for k, t, tk in _REP_MEASURES
+            if any(v is not None for r in reps for v in _values(r.get(k)).values())]
     has_rubric = any(isinstance(r.get("rubric"), dict) for r in reps)
     head = ["Rep", "Time"] + [t for _, t, _ in cols] + ["Faults"]
     if has_rubric:
@@ -374,15 +435,34 @@ def _rubric_cell(rub: Any) -> str:
     return f'{head}<div class="rubric">{" · ".join(items)}</div>'
 
 
-def _worst_faults(a: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The worst occurrence of each (code, side), largest value first."""
+#: Faults whose value gets *worse as it gets smaller* (durations: lowering too fast,
+#: holding too briefly).
+LOWER_IS_WORSE = frozenset({"fast_descent", "short_hold"})
+_SEV_RANK = {"severe": 2, "flag": 1}
+
+
+def worst_faults(analysis: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The worst occurrence of each fault (code, side) over all reps.
+
+    Worst = highest severity, then the largest value (the smallest for
+    :data:`LOWER_IS_WORSE` codes); ties keep the earliest rep. The integrator should pick
+    thumbnail frames with this same rule (at ``t_ms``), so frame and caption agree.
+
+    Returns:
+        dicts ``{code, side, value, severity, rep (1-based), t_ms}`` (``t_ms`` = the
+        fault's own ``t_ms`` if given, else the rep's ``bottom_ms``), most severe first.
+    """
+    def score(sev: Any, code: str, v: float | None) -> tuple[int, float]:
+        x = -math.inf if v is None else (-v if code in LOWER_IS_WORSE else v)
+        return _SEV_RANK[_sev_class(sev)], x
+
     worst: dict[tuple[str, str], dict[str, Any]] = {}
-    for n, r in enumerate(a.get("reps") or []):
+    for n, r in enumerate(analysis.get("reps") or []):
         for f in r.get("faults") or []:
             key = (str(f.get("code")), str(f.get("side") or ""))
             v = _num(f.get("value"))
             cur = worst.get(key)
-            if cur is None or (v is not None and (cur["value"] is None or v > cur["value"])):
+            if cur is None or score(f.get("severity"), key[0], v) > cur["_score"]:
                 idx = r.get("index")
                 t = _num(f.get("t_ms"))
                 worst[key] = {
@@ -390,8 +470,13 @@ def _worst_faults(a: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "severity": f.get("severity") or "flag",
                     "rep": (idx + 1) if isinstance(idx, int) else n + 1,
                     "t_ms": t if t is not None else _num(r.get("bottom_ms")),
+                    "_score": score(f.get("severity"), key[0], v),
                 }
-    return sorted(worst.values(), key=lambda w: -(w["value"] or 0.0))
+    ranked = sorted(worst.values(), key=lambda w: w["_score"], reverse=True)
+    return [{k: v for k, v in w.items() if k != "_score"} for w in ranked]
+
+
+_worst_faults = worst_faults
 
 
 def _thumb_for(thumbs: Mapping[str, bytes], code: str, side: str | None) -> str | None:
@@ -420,10 +505,12 @@ def _worst_moments(a: Mapping[str, Any], thumbs: Mapping[str, bytes] | None) -> 
             img = '<div class="noimg">no frame</div>'
         at = f" at {w['t_ms'] / 1000:.1f} s" if w["t_ms"] is not None else ""
         side = f" · {_e(w['side'])}" if w["side"] else ""
+        sev = _sev_class(w["severity"])
+        val = _fault_value(w["code"], w["value"])
+        chip = f'<span class="val sev-{sev}">{val}</span> ' if val else ""
         items.append(
-            f'<figure class="moment sev-{_sev_class(w["severity"])}">{img}<figcaption>'
-            f'<b>{_e(_fault_name(w["code"]))}</b>{side}<br>'
-            f'<span class="val sev-{_sev_class(w["severity"])}">{_deg(w["value"])}</span> '
+            f'<figure class="moment sev-{sev}">{img}<figcaption>'
+            f'<b>{_e(_fault_name(w["code"]))}</b>{side}<br>{chip}'
             f'{_e(w["severity"])} · rep {w["rep"]}{at}</figcaption></figure>'
         )
     for key, data in thumbs.items():
@@ -447,11 +534,14 @@ def _cues(a: Mapping[str, Any]) -> str:
         t = _num(c.get("t_ms"))
         when = f"{t / 1000:.1f} s" if t is not None else "–"
         msg = c.get("message") or _fault_name(c.get("code"))
+        meta = [_e(_fault_name(c.get("code")))]
+        if c.get("side"):
+            meta.append(_e(c.get("side")))
+        val = _fault_value(c.get("code"), c.get("value"))
+        if val:
+            meta.append(val)
         rows.append(f"<li><span class='t'>{when}</span><span class='msg'>{_e(msg)}</span>"
-                    f"<span class='cue-meta'>{_e(_fault_name(c.get('code')))}"
-                    f"{' · ' + _e(c.get('side')) if c.get('side') else ''}"
-                    f"{' · ' + _deg(c.get('value')) if _num(c.get('value')) is not None else ''}"
-                    "</span></li>")
+                    f"<span class='cue-meta'>{' · '.join(meta)}</span></li>")
     return (f'<section id="cues"><h2>Cues given ({len(cues)})</h2><ul class="cues">'
             + "".join(rows) + "</ul></section>")
 
@@ -597,6 +687,7 @@ border-radius:12px;padding:10px 12px}
 line-height:1.3;min-height:2.6em}
 .card-value{font-size:1.55rem;font-weight:700;line-height:1.25;font-variant-numeric:tabular-nums}
 .card-note{font-size:.75rem;color:var(--muted);line-height:1.3}
+.card-value small{font-size:.8rem;font-weight:600;color:var(--muted);margin-left:2px}
 .muted{color:var(--muted);margin:.1rem 0 .8rem;font-size:.93rem}
 figure{margin:0}
 figure.plot{margin:14px 0 6px}
@@ -687,7 +778,9 @@ def build_html(
         meta.append(f"<span>{_e(a['subject'])}</span>")
     if a.get("session"):
         meta.append(f"<span>{_e(a['session'])}</span>")
-    meta.append(f"<span>{_e(_when(a.get('created') or a.get('recorded_at')))}</span>")
+    when = a.get("created") or a.get("recorded_at")
+    if when:
+        meta.append(f"<span>{_e(_when(when))}</span>")
     if a.get("view"):
         meta.append(f"<span>{_e(str(a['view']).replace('_', ' '))} view</span>")
     conf = _num(a.get("exercise_confidence"))

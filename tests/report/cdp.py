@@ -11,6 +11,7 @@ message, JavaScript exception, log entry and network request made, plus a PNG sc
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import shutil
@@ -157,14 +158,21 @@ def load_page(
 
         # chromium reads fd 3 and writes fd 4: let bash move the pipe ends there after
         # subprocess has closed every other descriptor.
-        a, b = to_chrome_r, from_chrome_w
-        shell = f'exec "$0" "$@" 3<&{a} 4>&{b} {a}<&- {b}>&-'
-        proc = subprocess.Popen(
-            ["/bin/bash", "-c", shell, *args], stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(a, b),
-        )
+        # Move them to fds >= 10 first: if a pipe end were itself 3 or 4, the redirections
+        # below would close it.
+        a = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
+        b = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
         os.close(to_chrome_r)
         os.close(from_chrome_w)
+        shell = f'exec "$0" "$@" 3<&{a} 4>&{b} {a}<&- {b}>&-'
+        log_path = Path(profile) / "chromium-stderr.txt"
+        log = open(log_path, "wb")  # closed in the finally below
+        proc = subprocess.Popen(
+            ["/bin/bash", "-c", shell, *args], stdin=subprocess.DEVNULL,
+            stdout=log, stderr=log, pass_fds=(a, b),
+        )
+        os.close(a)
+        os.close(b)
         pipe = _Pipe(proc, to_chrome_w, from_chrome_r)
         res = PageResult()
         try:
@@ -207,9 +215,16 @@ def load_page(
                     res.requests.append(p["request"]["url"])
             try:
                 pipe.call("Browser.close", timeout=5)
-            except (RuntimeError, TimeoutError):
+            except (RuntimeError, TimeoutError, OSError):
                 pass
+        except (RuntimeError, TimeoutError, OSError) as e:
+            proc.kill()
+            proc.wait()
+            said = [ln for ln in log_path.read_text(errors="replace").splitlines()
+                    if "dbus" not in ln][-8:]
+            raise RuntimeError(f"headless chromium failed: {e}; its stderr: {said}") from e
         finally:
+            log.close()
             os.close(to_chrome_w)
             os.close(from_chrome_r)
             try:

@@ -198,3 +198,24 @@ def test_history_with_sides_missing_in_some_sessions() -> None:
     assert "Compared with your previous sessions (2)" in html
     assert "improved −11.0°" in html and "within error −6.0°" in html
     assert "Hip drop" not in html.split("Compared with")[1].split("</table>")[0]
+
+
+def test_worst_faults_severity_first_and_durations_lower_is_worse() -> None:
+    from hipform.report.html import worst_faults
+
+    a = {"reps": [
+        {"index": 0, "bottom_ms": 700, "faults": [
+            {"code": "fast_descent", "side": "left", "value": 0.34, "severity": "severe"},
+            {"code": "knee_valgus", "side": "left", "value": 12.0, "severity": "flag"}]},
+        {"index": 1, "bottom_ms": 1800, "faults": [
+            {"code": "fast_descent", "side": "left", "value": 0.77, "severity": "mild"},
+            {"code": "knee_valgus", "side": "left", "value": 16.0, "severity": "severe",
+             "t_ms": 1750}]},
+        {"index": 2, "bottom_ms": 2900, "faults": [
+            {"code": "fast_descent", "side": "left", "value": 0.30, "severity": "severe"}]},
+    ]}
+    w = {x["code"]: x for x in worst_faults(a)}
+    assert (w["knee_valgus"]["rep"], w["knee_valgus"]["t_ms"]) == (2, 1750)
+    assert (w["fast_descent"]["rep"], w["fast_descent"]["value"]) == (3, 0.30)
+    html = build_html(a)
+    assert '<b>Lowering too fast</b> · left<br><span class="val sev-severe">0.3 s</span>' in html
