@@ -361,3 +361,21 @@ def test_earlier_sessions_for_the_report(db: Path) -> None:
         assert store.earlier_sessions(anon) == []
         with pytest.raises(StoreError):
             store.earlier_sessions(999)
+
+
+def test_busy_database_gives_store_error_naming_the_file(db: Path) -> None:
+    open_store(db).close()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock and does not let go
+    try:
+        with open_store(db, busy_timeout_ms=50) as store:
+            with pytest.raises(StoreError, match="cannot write") as e:
+                store.save_analysis(make_analysis())
+            assert str(db) in str(e.value)
+            assert not store.conn.in_transaction
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with open_store(db) as store:
+        assert store.list_sessions() == []
+        store.save_analysis(make_analysis())  # works once the lock is released
