@@ -313,14 +313,21 @@ def _rubric_note(a: Mapping[str, Any]) -> str:
     return "lower is better"
 
 
+def _have_matplotlib() -> bool:
+    """matplotlib is in the ``report`` extra: without it the report has no plots."""
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def _plots(a: Mapping[str, Any]) -> str:
     frames = a.get("frames") or {}
     t_ms = frames.get("t_ms") or []
     if not t_ms:
         return ""
-    try:
-        from hipform.report.plots import measure_plot_png
-    except ImportError:  # pragma: no cover - matplotlib is in the report extra
+    from hipform.report.plots import measure_plot_png
+
+    if not _have_matplotlib():
         return ('<section><h2>Through the clip</h2><p class="muted">Plots need matplotlib: '
                 "<code>pip install 'hipform[report]'</code>.</p></section>")
     t_s = [(_num(t) or 0.0) / 1000.0 for t in t_ms]
@@ -593,7 +600,7 @@ def _history(a: Mapping[str, Any], history: Sequence[Mapping[str, Any]] | None) 
         for h in prev
     ] + [{"recorded_at": a.get("recorded_at") or a.get("created"), "measures": now}]
     imgs = []
-    try:
+    if _have_matplotlib():
         from hipform.report.plots import trend_plot_png
 
         for m in [m for m in MEASURE_LABELS if m in now] + [
@@ -602,8 +609,6 @@ def _history(a: Mapping[str, Any], history: Sequence[Mapping[str, Any]] | None) 
                                  width_in=4.6, height_in=2.7)
             imgs.append(f'<img alt="{_e(MEASURE_LABELS.get(m, m))} across sessions" '
                         f'src="{_data_uri(png, what="trend")}">')
-    except ImportError:  # pragma: no cover
-        imgs = []
     img = ""
     if imgs:
         img = ("<figure class='plot'><div class='grid2'>" + "".join(imgs) + "</div>"

@@ -219,3 +219,13 @@ def test_worst_faults_severity_first_and_durations_lower_is_worse() -> None:
     assert (w["fast_descent"]["rep"], w["fast_descent"]["value"]) == (3, 0.30)
     html = build_html(a)
     assert '<b>Lowering too fast</b> · left<br><span class="val sev-severe">0.3 s</span>' in html
+
+
+def test_report_without_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """matplotlib is an optional extra: the report still renders, without plots."""
+    import hipform.report.html as h
+
+    monkeypatch.setattr(h, "_have_matplotlib", lambda: False)
+    html = build_html(make_analysis(), history=history(2))
+    assert "Plots need matplotlib" in html and "data:image/png" not in html
+    assert "Compared with your previous sessions (2)" in html and "Repetitions" in html
