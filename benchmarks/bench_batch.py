@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import sys
@@ -83,9 +84,13 @@ def run_config(name: str, clips_dir: Path, out: Path, **kw) -> dict:
 
     opts = BatchOptions(save=False, write_video=False, **kw)
     shutil.rmtree(out, ignore_errors=True)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     res = run_batch(clips_dir, out, opts)
     wall = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU of the local pool's worker processes (Ray's workers are not our children)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     proc = [r["processing_s"] for r in res.rows if r.get("processing_s") is not None]
     return {
         "config": name, "workers": res.engine.get("workers"), "engine": res.engine["engine"],
@@ -93,8 +98,13 @@ def run_config(name: str, clips_dir: Path, out: Path, **kw) -> dict:
         "wall_s": round(wall, 2), "clips_per_min": round(60 * res.total / wall, 2),
         "clip_s_median": round(statistics.median(proc), 3) if proc else None,
         "clip_s_sum": round(sum(proc), 2),
+        "worker_cpu_s": round(cpu, 1) if res.engine["engine"] == "local" else None,
+        "cores_busy": round(cpu / wall, 2) if res.engine["engine"] == "local" else None,
         "reasons": sorted({r["reason"] for r in res.rows if r.get("reason")})[:3],
-        "_rows": [{k: v for k, v in r.items() if k != "processing_s"} for r in res.rows],
+        # compared across configurations: everything but the time and the failure text
+        # (a failure message may quote a line number of code being edited meanwhile)
+        "_rows": [{k: v for k, v in r.items() if k not in ("processing_s", "reason")}
+                  for r in res.rows],
     }
 
 
@@ -143,6 +153,11 @@ def main() -> None:
                 "wall_s_median": statistics.median(r["wall_s"] for r in rs),
                 "clips_per_min_median": statistics.median(r["clips_per_min"] for r in rs),
                 "clip_s_median": statistics.median(r["clip_s_median"] or 0 for r in rs),
+                "cpu_s_per_clip": (round(statistics.median(r["worker_cpu_s"] for r in rs)
+                                         / rs[0]["clips"], 2)
+                                   if rs[0]["worker_cpu_s"] is not None else None),
+                "cores_busy_median": (statistics.median(r["cores_busy"] for r in rs)
+                                      if rs[0]["cores_busy"] is not None else None),
                 "rows_identical_to_1_worker": all(r["_rows"] == ref_rows for r in rs),
                 "reasons": rs[0]["reasons"],
             })
@@ -188,19 +203,26 @@ def _markdown(r: dict) -> str:
         "Wall time includes starting the workers (and Ray) and loading the model.",
         "",
         "| configuration | workers | clips ok | wall (s) | clips/min | median s per clip "
-        "(in its worker) | rows identical to 1 worker |",
-        "|---|---|---|---|---|---|---|",
+        "(in its worker) | worker CPU s per clip | cores busy | rows identical to 1 worker |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for c in r["configs"]:
         lines.append(f"| {c['config']} | {c['workers']} | {c['ok']}/{c['clips']} | "
                      f"{c['wall_s_median']:.1f} | {c['clips_per_min_median']:.1f} | "
                      f"{c['clip_s_median']:.2f} | "
+                     f"{'' if c['cpu_s_per_clip'] is None else c['cpu_s_per_clip']} | "
+                     f"{'' if c['cores_busy_median'] is None else c['cores_busy_median']} | "
                      f"{'yes' if c['rows_identical_to_1_worker'] else 'NO'} |")
     if r.get("row_differences_vs_1_worker"):
-        lines += ["", "Rows that differ from the 1-worker run (clip: columns):", ""]
+        lines += ["", "Rows that differ from the 1-worker run (clip: columns; processing "
+                  "time and failure text excluded):", ""]
         for name, ds in r["row_differences_vs_1_worker"].items():
             lines += [f"- {name}: " + "; ".join(ds[:6])]
     p = r["projection"]
+    fails = sorted({x for c in r["configs"] for x in c["reasons"]})
+    if fails:
+        lines += ["", "Clips that failed (same clip in every configuration): "
+                  + "; ".join(f"`{x}`" for x in fails[:2])]
     lines += [
         "",
         f"Default pool vs 1 worker: x{r['pool_speedup_vs_1_worker']:.2f} "
