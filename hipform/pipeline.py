@@ -49,6 +49,9 @@ class AnalyzeOptions:
     session: str | None = None
     pipelined: bool = True
     image_fps: float = 30.0
+    save: bool = False            # store the session in the history database
+    source_kind: str = "analyze"  # how the session was recorded (analyze/live/batch)
+    db: str | Path | None = None  # history database (None: the default one)
     queue_size: int = 8
 
 
@@ -149,6 +152,18 @@ class _Growable:
         return self.buf[: self.n].copy()
 
 
+def recorded_time(path: str | None) -> str | None:
+    """When a clip was recorded, as local ISO time: the file's modification time (the
+    best a plain video file tells; deterministic, so a replay reproduces it)."""
+    if not path:
+        return None
+    try:
+        mtime = Path(path).stat().st_mtime
+    except OSError:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(mtime))
+
+
 def _nan_to_none(x: Any) -> Any:
     if isinstance(x, float) and not math.isfinite(x):
         return None
@@ -232,7 +247,7 @@ def extract_landmarks(
     if stride > 1 and len(t):
         x, wld = _fill_stride(x, wld, t, stride)
     meta = {"source": info, "model": {"name": estimator.name, "sha256": estimator.sha256},
-            "stride": stride}
+            "stride": stride, "created": recorded_time(info.get("path"))}
     return Landmarks(x, t, int(info["width"]), int(info["height"]), wld, meta)
 
 
@@ -318,6 +333,7 @@ def score_landmarks(lm: Landmarks, opts: AnalyzeOptions, profile: Any = None) ->
     meta = lm.meta or {}
     analysis = {
         "schema": SCHEMA,
+        "created": meta.get("created"),
         "subject": opts.subject,
         "session": opts.session,
         "source": meta.get("source", {"path": None, "fps": None, "frames": len(lm),
@@ -372,18 +388,13 @@ def _commit_dir(tmp: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_outputs(tmp: Path, scored: Scored, *, opts: AnalyzeOptions, elapsed_s: float,
-                  thumb_source: Path | None = None) -> dict:
-    """Write landmarks.npz, analysis.json, metrics.csv and report.html into the partial
-    folder ``tmp`` (annotated.mp4, if wanted, is already there from pass 1).
-    ``thumb_source``: the annotated video (or the clip) to cut fault thumbnails from."""
+def write_outputs(tmp: Path, scored: Scored, *, opts: AnalyzeOptions, elapsed_s: float) -> dict:
+    """Write landmarks.npz, analysis.json, metrics.csv and run.json into the partial
+    folder ``tmp`` (annotated.mp4, if wanted, is already there from pass 1)."""
     scored.raw.save(tmp / "landmarks.npz")
     analysis = scored.analysis
     write_metrics_csv(tmp / "metrics.csv", scored)
     write_json_atomic(tmp / "analysis.json", analysis)
-    if opts.write_report:
-        thumbs = _thumbnails(thumb_source, scored) if thumb_source is not None else {}
-        _write_report(tmp / "report.html", analysis, thumbs)
     run = {"hipform": __version__, "elapsed_s": round(elapsed_s, 3),
            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
            "options": {k: str(v) for k, v in vars(opts).items()}}
@@ -392,23 +403,20 @@ def write_outputs(tmp: Path, scored: Scored, *, opts: AnalyzeOptions, elapsed_s:
 
 
 def _thumb_frames(scored: Scored) -> dict[int, list[str]]:
-    """Frame index of the worst moment of each fault, keyed "code:side"."""
+    """Frame index of the worst moment of each fault, keyed "code:side", chosen by the
+    report's own rule (:func:`hipform.report.html.worst_faults`) so frame and caption
+    agree."""
+    from hipform.report.html import worst_faults
+
     t = np.asarray(scored.raw.t_ms)
-    best: dict[str, tuple[float, int]] = {}
-    for r in scored.analysis.get("reps") or []:
-        for f in r.get("faults", []):
-            key = f"{f.get('code')}:{f.get('side') or ''}"
-            val = f.get("value")
-            val = float(val) if isinstance(val, int | float) and math.isfinite(val) else 0.0
-            at = f.get("t_ms", r.get("bottom_ms"))
-            if at is None or not len(t):
-                continue
-            i = int(np.clip(np.searchsorted(t, at), 0, len(t) - 1))
-            if key not in best or abs(val) > abs(best[key][0]):
-                best[key] = (val, i)
     out: dict[int, list[str]] = {}
-    for key, (_, i) in best.items():
-        out.setdefault(i, []).append(key)
+    if not len(t):
+        return out
+    for f in worst_faults(scored.analysis):
+        if f.get("t_ms") is None:
+            continue
+        i = int(np.clip(np.searchsorted(t, f["t_ms"]), 0, len(t) - 1))
+        out.setdefault(i, []).append(f"{f['code']}:{f.get('side') or ''}")
     return out
 
 
@@ -433,12 +441,11 @@ def _thumbnails(video: Path, scored: Scored, max_width: int = 480) -> dict[str, 
     return out
 
 
-def _write_report(path: Path, analysis: dict, thumbs: dict[str, bytes]) -> None:
-    try:
-        from hipform.report.html import render_report
-    except ImportError:  # report module not available in this build
-        return
-    render_report(analysis, path, thumbnails=thumbs or None)
+def _write_report(path: Path, analysis: dict, thumbs: dict[str, bytes],
+                  history: list[dict] | None = None) -> None:
+    from hipform.report.html import render_report
+
+    render_report(analysis, path, thumbnails=thumbs or None, history=history or None)
 
 
 # ----------------------------------------------------------------------------- entry
@@ -544,14 +551,45 @@ def analyze_video(
         finally:
             if own and replay is None:
                 estimator.close()
+    session_id = None
     try:
         scored = score_landmarks(lm, opts, profile=profile)
-        analysis = write_outputs(tmp, scored, opts=opts, elapsed_s=time.perf_counter() - t0,
-                                 thumb_source=thumb_source)
+        analysis = write_outputs(tmp, scored, opts=opts, elapsed_s=time.perf_counter() - t0)
+        history: list[dict] = []
+        if opts.save:
+            session_id, history = _store(analysis, opts)
+        if opts.write_report:
+            thumbs = _thumbnails(thumb_source, scored) if thumb_source is not None else {}
+            _write_report(tmp / "report.html", analysis, thumbs, history)
         _commit_dir(tmp, out)
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if session_id is not None:  # outputs failed: do not keep a session without them
+            _unstore(session_id, opts)
         if isinstance(e, OSError) and not isinstance(e, HipformError):
             raise OutputError(f"{out}: cannot write outputs ({e})") from e
         raise
+    if session_id is not None:
+        analysis = {**analysis, "session_id": session_id}
     return analysis
+
+
+def _store(analysis: dict, opts: AnalyzeOptions) -> tuple[int, list[dict]]:
+    """Save the session in the history database; returns its id and the earlier
+    sessions of the same subject and exercise (for the report)."""
+    from hipform.store import open_store
+
+    with open_store(opts.db) as st:
+        sid = st.save_analysis(analysis, subject=opts.subject, session_label=opts.session,
+                               source_kind=opts.source_kind)
+        return sid, st.earlier_sessions(sid)
+
+
+def _unstore(session_id: int, opts: AnalyzeOptions) -> None:
+    from hipform.store import open_store
+
+    try:
+        with open_store(opts.db) as st:
+            st.delete_session(session_id)
+    except HipformError:
+        pass

@@ -92,7 +92,6 @@ def register(app: typer.Typer) -> None:
         import json
         import sys
 
-        from hipform.errors import HipformError
         from hipform.pipeline import AnalyzeOptions, analyze_video
 
         if video is None and landmarks is None:
@@ -112,6 +111,8 @@ def register(app: typer.Typer) -> None:
             people=people,
             subject=subject,
             image_fps=image_fps,
+            save=save,
+            db=db,
         )
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -139,18 +140,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"hipform: warning: {src.get('path')}: {lost} frames could not be "
                        f"decoded (truncated or corrupt file); analysed the "
                        f"{src.get('frames')} that did", err=True)
-        stored = None
-        if save:
-            try:
-                from hipform.store import open_store
-
-                with open_store(db) as st:
-                    stored = st.save_analysis(analysis, subject=subject, source_kind="analyze")
-            except ImportError:
-                stored = None
-            except HipformError as e:
-                typer.echo(f"hipform: warning: not stored in history: {e}", err=True)
-        summary = _summary(analysis, out_dir, stored)
+        summary = _summary(analysis, out_dir, analysis.get("session_id"))
         if json_out:
             json.dump(summary, sys.stdout)
             sys.stdout.write("\n")
@@ -171,7 +161,7 @@ def _summary(a: dict, out_dir: Path, session_id: int | None) -> dict:
         for f in r.get("faults", []):
             faults[f["code"]] = faults.get(f["code"], 0) + 1
     ex = a.get("exercise") or "unknown exercise"
-    side = f", {a['side']} leg" if a.get("side") else ""
+    side = {"both": ", both legs", None: ""}.get(a.get("side"), f", {a.get('side')} leg")
     fault_txt = ", ".join(f"{k} x{v}" for k, v in sorted(faults.items())) or "no faults"
     kv = fr.get("knee_valgus_deg", {})
     peaks = []

@@ -92,7 +92,10 @@ def draw_overlay(img: np.ndarray, xyzv: np.ndarray | None, hud: HudState) -> np.
     if hud.last_tempo:
         lines.append(f"tempo {hud.last_tempo}")
     if hud.faults:
-        lines.append("faults " + ", ".join(f"{k} {v}" for k, v in sorted(hud.faults.items())))
+        from hipform.coaching.messages import FAULT_TITLES
+
+        lines.append("faults: " + ", ".join(f"{FAULT_TITLES.get(k, k)} x{v}"
+                                             for k, v in sorted(hud.faults.items())))
     if hud.fps is not None:
         lines.append(f"{hud.fps:.0f} fps")
     y = int(22 * scale / 0.45)
