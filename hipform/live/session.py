@@ -84,8 +84,10 @@ class Calibrator:
     :func:`hipform.core.metrics.find_quiet_stance_baseline` (stillest 0.5 s of
     two-foot frontal stance). ``state``: "calibrating", "done" (``baseline`` set) or
     "none_found" (``timeout_s`` passed: baseline 0, hip drop is then raw obliquity).
-    ``roll_deg``: median tilt of the ankle-to-ankle line in the quiet window, + =
-    clockwise in the image (informative; the baseline already removes roll).
+    ``roll_deg``: camera roll, the median tilt of the body axis (mid-ankle to
+    mid-shoulder) from the image vertical over the quiet window, + = the picture is
+    turned clockwise (an upright body's top leans right in the image). Informative: the baseline
+    already removes roll from hip drop.
     """
 
     def __init__(self, size: tuple[int, int], timeout_s: float = 6.0,
@@ -138,11 +140,12 @@ class Calibrator:
             return False
         self.baseline = float(base)
         a = x[win[0]:win[1]]
-        la, ra = a[:, LM.LEFT_ANKLE, :2], a[:, LM.RIGHT_ANKLE, :2]
-        left_img = np.where((la[:, :1] <= ra[:, :1]), la, ra)
-        right_img = np.where((la[:, :1] <= ra[:, :1]), ra, la)
-        d = right_img - left_img
-        roll = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
+        # a person standing still is vertical: the mid-ankle -> mid-shoulder axis tilt
+        # from the image vertical is the camera roll (+ = the picture is turned clockwise)
+        ankle = (a[:, LM.LEFT_ANKLE, :2] + a[:, LM.RIGHT_ANKLE, :2]) / 2
+        shoulder = (a[:, LM.LEFT_SHOULDER, :2] + a[:, LM.RIGHT_SHOULDER, :2]) / 2
+        d = shoulder - ankle
+        roll = np.degrees(np.arctan2(d[:, 0], -d[:, 1]))
         self.roll_deg = float(np.nanmedian(roll)) if np.isfinite(roll).any() else None
         return True
 

@@ -89,6 +89,13 @@ def test_live_agrees_with_analyze(clip: Path, tmp_path: Path):
     assert a_live["live"]["frames_processed"] == len(lm_live)
     assert len(a_live["live"]["reps"]) == len(printed_reps)
 
+    truth = clip.with_suffix(".truth.json")
+    if truth.exists() and not offline["reps"]:
+        n_true = json.loads(truth.read_text())["n_reps"]
+        if n_true:  # agreement on zero reps says nothing about live vs offline
+            pytest.xfail(f"{clip.name}: the exercise engine found no reps (truth: {n_true}), "
+                         "so live/offline agreement was only checked on zero reps")
+
 
 def test_human_readable_lines(tmp_path: Path):
     clip = _clips()[0]

@@ -216,3 +216,21 @@ def test_calibration_gives_up_without_quiet_stance():
     nobody = np.full((33, 4), np.nan, np.float32)
     states = [c.feed(nobody, t) for t in range(0, 1500, 33)]
     assert any(states) and c.state == "none_found" and c.baseline == 0.0
+
+
+def test_calibration_roll_follows_a_rotated_camera():
+    """The picture turned 6 deg clockwise: roll +6, and the baseline absorbs it."""
+    th = np.radians(6.0)
+    c, s = np.cos(th), np.sin(th)
+    cal = Calibrator((640, 480))
+    rng = np.random.default_rng(1)
+    for k in range(60):
+        row = standing_row()
+        row[:, :2] += rng.normal(0, 0.3, (33, 2)).astype(np.float32)
+        x, y = row[:, 0] - 320, row[:, 1] - 240
+        row[:, 0], row[:, 1] = c * x - s * y + 320, s * x + c * y + 240
+        if cal.feed(row, k * 33):
+            break
+    assert cal.state == "done"
+    assert cal.roll_deg is not None and abs(cal.roll_deg - 6.0) < 0.5
+    assert cal.baseline is not None and abs(abs(cal.baseline) - 6.0) < 0.5
