@@ -185,7 +185,7 @@ def discover_clips(source: str | Path, *, exclude: Path | None = None) -> list[C
         raise VideoNotFoundError(f"{p}: no such folder or manifest")
     if p.is_dir():
         return scan_folder(p, exclude=exclude)
-    if p.suffix.lower() in (".csv", ".tsv", ".txt"):
+    if p.suffix.lower() == ".csv":
         return read_manifest(p)
     raise ConfigError(f"{p}: batch input must be a folder of clips or a CSV manifest")
 

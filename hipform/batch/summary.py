@@ -61,7 +61,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def svg_histogram(values: Sequence[float], title: str, unit: str = "", bins: int = 12,
+def svg_histogram(values: Sequence[float | None], title: str, unit: str = "", bins: int = 12,
                   width: int = 300, height: int = 160) -> str:
     """An inline SVG histogram of ``values`` (any units; NaN/None ignored)."""
     vals = [v for v in (_num(x) for x in values) if v is not None]

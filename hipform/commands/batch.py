@@ -93,8 +93,9 @@ def register(app: typer.Typer) -> None:
         cleanly, keeping what finished.
 
         Exit codes: 0 every clip scored; 3 some clips failed (their rows say why);
-        1 the batch could not run (missing input, bad manifest, missing model);
-        2 bad usage; 130 stopped by Ctrl-C / SIGINT, 143 by SIGTERM (rerun to finish).
+        1 the batch could not run (bad manifest, missing model, Ray unreachable);
+        2 bad usage (e.g. INPUT does not exist); 130 stopped by Ctrl-C / SIGINT,
+        143 by SIGTERM (rerun to finish).
         """
         import json
         import sys
