@@ -28,6 +28,7 @@ from hipform.core.metrics import (
     Metrics,
     MetricsRow,
     compute_metrics,
+    find_quiet_stance,
     find_quiet_stance_baseline,
 )
 from hipform.core.thresholds import DEFAULT_THRESHOLDS, Thresholds
@@ -44,6 +45,7 @@ __all__ = [
     "View",
     "classify_view",
     "compute_metrics",
+    "find_quiet_stance",
     "find_quiet_stance_baseline",
     "hip_drop",
     "hip_flexion",

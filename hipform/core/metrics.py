@@ -25,6 +25,7 @@ __all__ = [
     "LazyReasons",
     "compute_metrics",
     "find_quiet_stance_baseline",
+    "find_quiet_stance",
     "CHUNK",
 ]
 
@@ -367,7 +368,7 @@ def _quiet_window(obliq: np.ndarray, quiet_ok: np.ndarray, sig: np.ndarray,
 
 def find_quiet_stance_baseline(lm, *, visibility_min: float = 0.5,
                                min_duration_ms: float = 500.0,
-                               still_tol: float = 0.01) -> float:
+                               still_tol: float = 0.02) -> float:
     """Pelvic obliquity baseline (degrees) from the stillest quiet two-foot stance.
 
     A frame qualifies when the view is FRONTAL, hips/knees/ankles are visible, both
@@ -384,7 +385,17 @@ def find_quiet_stance_baseline(lm, *, visibility_min: float = 0.5,
     return _baseline(lm, visibility_min, min_duration_ms, still_tol)[0]
 
 
-def _baseline(lm, visibility_min, min_duration_ms=500.0, still_tol=0.01, o=None):
+def find_quiet_stance(lm, *, visibility_min: float = 0.5, min_duration_ms: float = 500.0,
+                      still_tol: float = 0.02) -> tuple[float, tuple[int, int] | None]:
+    """Like :func:`find_quiet_stance_baseline`, also returning the frames used.
+
+    Returns:
+        (baseline degrees or NaN, (start, stop) frame window or None).
+    """
+    return _baseline(lm, visibility_min, min_duration_ms, still_tol)
+
+
+def _baseline(lm, visibility_min, min_duration_ms=500.0, still_tol=0.02, o=None):
     if len(lm) < 2:
         return math.nan, None
     if o is None:

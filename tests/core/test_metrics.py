@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 from hipform.core import metrics as metrics_mod
 from hipform.core.kinematics import NanReason
-from hipform.core.metrics import Metrics, View, compute_metrics, find_quiet_stance_baseline
+from hipform.core.metrics import (
+    Metrics,
+    View,
+    compute_metrics,
+    find_quiet_stance,
+    find_quiet_stance_baseline,
+)
 from hipform.landmarks import LM, Landmarks
 from tests.core.core_poses import (
     frontal_pose,
@@ -382,6 +388,7 @@ def test_quiet_stance_baseline_found():
     assert e <= 60 and e - s >= 14
     np.testing.assert_allclose(m.hip_drop[:, 1], m.pelvic_obliquity - m.baseline_obliquity,
                                atol=1e-4)
+    assert find_quiet_stance(lm) == (m.baseline_obliquity, m.baseline_window)
 
 
 def test_no_quiet_stance_uses_zero_and_says_so():
@@ -392,6 +399,16 @@ def test_no_quiet_stance_uses_zero_and_says_so():
     one = compute_metrics(lm.slice(0, 1))
     assert one.baseline_source == "none_found"
     np.testing.assert_allclose(one.hip_drop[0, 1], one.pelvic_obliquity[0], atol=1e-5)
+
+
+def test_swaying_stance_is_not_quiet():
+    # both feet down and frontal the whole time, but the body sways 40 px at 1 Hz
+    frames = [frontal_pose(obliquity=3.0, cx=640 + 40 * math.sin(2 * math.pi * i / 30))
+              for i in range(90)]
+    lm = to_landmarks(frames)
+    assert math.isnan(find_quiet_stance_baseline(lm))
+    still = to_landmarks([frontal_pose(obliquity=3.0)] * 20 + frames)
+    assert find_quiet_stance_baseline(still) == pytest.approx(3.0, abs=0.05)
 
 
 # ------------------------------------------------------------------ export / access
