@@ -82,8 +82,9 @@ class Calibrator:
 
     Feed smoothed rows with :meth:`feed`; every ~0.25 s the buffer is searched with
     :func:`hipform.core.metrics.find_quiet_stance_baseline` (stillest 0.5 s of
-    two-foot frontal stance). ``state``: "calibrating", "done" (``baseline`` set) or
-    "none_found" (``timeout_s`` passed: baseline 0, hip drop is then raw obliquity).
+    two-foot frontal stance). ``state``: "calibrating", "done" (``baseline`` set),
+    "none_found" (``timeout_s`` passed: baseline 0, hip drop is then raw obliquity) or
+    "not_needed" (a bridge).
     ``roll_deg``: camera roll, the median tilt of the body axis (mid-ankle to
     mid-shoulder) from the image vertical over the quiet window, + = the picture is
     turned clockwise (an upright body's top leans right in the image). Informative: the baseline
@@ -496,7 +497,12 @@ class LiveSession:
         return img
 
     def _needs_calibration(self) -> bool:
-        return self.exercise != "bridge"
+        """Lying exercises (bridge) need no standing baseline."""
+        if self._current_exercise() == "bridge":
+            if self.calib is not None and self.calib.active:
+                self.calib.state = "not_needed"
+            return False
+        return True
 
     def _calib_text(self) -> str:
         assert self.calib is not None
@@ -636,6 +642,8 @@ class LiveSession:
     def _set_exercise(self, name: str) -> None:
         self.exercise = name
         self.switched = True
+        if self.calib is not None and self.calib.state == "not_needed" and name != "bridge":
+            self.calib.restart(self._t[-1] if self._t else None)
         if hasattr(self.engine, "set_exercise"):
             self.engine.set_exercise(name)
         else:
