@@ -269,7 +269,8 @@ class EngineBase:
         if self.seg.phase != self._last_phase:
             self._last_phase = self.seg.phase
             events.append(Event("phase", i, t_ms, {"phase": self.phase_label(self.seg.phase)}))
-        values = self.frame_faults(meas) if self.seg.phase != REST else {}
+        moving = self.seg.phase != REST and len(meas) > 1
+        values = self.frame_faults(meas) if moving else {}
         cue = self.coach.update(t_ms, values, instant)
         if cue is not None:
             self.cues.append(cue)

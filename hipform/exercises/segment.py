@@ -33,6 +33,8 @@ import numpy as np
 __all__ = ["Excursion", "RepSegmenter", "Tempo", "measure_tempo"]
 
 REST, OUT, HOLD, BACK = "rest", "out", "hold", "back"
+#: ramps are fitted between LO and 1 - LO of the excursion
+LO = 0.1
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def measure_tempo(t: np.ndarray, s: np.ndarray, base: float) -> Tempo | None:
     amp = peak - base
     if amp <= 0:
         return None
-    l20, l80 = base + 0.1 * amp, base + 0.9 * amp
+    l20, l80 = base + LO * amp, base + (1 - LO) * amp
     below = np.nonzero(s[: ip + 1] < l20)[0]
     i20d = int(below[-1]) if len(below) else 0
     above = np.nonzero(s[i20d : ip + 1] >= l80)[0]
@@ -287,15 +289,17 @@ class RepSegmenter:
             self.phase = BACK
         else:
             k = next((j for j in range(len(self._act) - 1, -1, -1)
-                      if self._act[j].t <= t_ms - 150.0), None)
+                      if self._act[j].t <= t_ms - 300.0), None)
             vel = (
                 (s - self._act[k].s) / ((t_ms - self._act[k].t) / 1000.0)
                 if k is not None and t_ms > self._act[k].t else 0.0
             )
-            if self.phase == BACK and s > self._peak - band / 2 and vel > 0:
+            vthr = max(5.0, 0.1 * amp)
+            # phase labels with hysteresis on the speed (for the overlay only)
+            if self.phase == OUT and vel < vthr:
+                self.phase = HOLD
+            elif self.phase in (HOLD, BACK) and vel > 2.0 * vthr and s > self._peak - band / 2:
                 self.phase = OUT
-            elif self.phase != BACK:
-                self.phase = OUT if vel > max(5.0, 0.1 * amp) else HOLD
         return None
 
     def _finish(self) -> Excursion:

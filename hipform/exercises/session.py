@@ -104,6 +104,7 @@ class ExerciseSession:
         self._buf: list[tuple[int, int, np.ndarray, FrameMetrics]] = []
         self._recent: deque[tuple[int, np.ndarray]] = deque()
         self._n = 0
+        self._switch_votes = 0
         self._min_ms = 1000.0 * float(self.profile.get("session.resolve_min_s"))
         self._max_ms = 1000.0 * float(self.profile.get("session.resolve_max_s"))
         self._vmin = float(self.profile.get("view.min_visibility"))
@@ -163,18 +164,25 @@ class ExerciseSession:
         return events
 
     def _recheck_side(self, i: int, t_ms: int) -> list[Event]:
-        """Auto side: follow a change of stance leg seen at rest (raised foot)."""
+        """Auto side: follow a change of stance leg (checked every 15 frames on the last
+        1.5 s; the other side must win twice in a row with confidence >= 0.8). A movement
+        in progress on the old side is dropped."""
         eng = self.engine
-        if eng is None or self.side_req is not None or eng.seg.phase != "rest":
+        if eng is None or self.side_req is not None:
             return []
         if len(self._recent) < 10 or self._n % 15:
             return []
         side, conf = detect_side(eng.name, np.stack([r for _, r in self._recent]), self._vmin)
-        if side is not None and side != eng.side and conf >= 0.8:
-            eng.set_side(side)
-            self.side_confidence = conf
-            return [Event("side", i, t_ms, {"side": side, "confidence": conf})]
-        return []
+        if side is None or side == eng.side or conf < 0.8:
+            self._switch_votes = 0
+            return []
+        self._switch_votes += 1
+        if self._switch_votes < 2:
+            return []
+        self._switch_votes = 0
+        eng.set_side(side)
+        self.side_confidence = conf
+        return [Event("side", i, t_ms, {"side": side, "confidence": conf})]
 
     # ------------------------------------------------------------ public API
     def update(

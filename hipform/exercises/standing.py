@@ -1,11 +1,13 @@
 """Engines for the standing single-leg exercises (frontal view): step-down and single-leg squat.
 
 Drive signal (degrees): the stance knee's flexion from the metrics (3-D when world
-landmarks exist); where that is NaN (a frontal view without world landmarks: a 2-D knee
-angle hardly changes when the knee bends toward the camera) a landmark estimate from
-how far the stance hip has come down toward the stance ankle, ``2 * acos(h / h_rest)``
-(exact when thigh and shank tilt by the same angle; 3-frame running median, because it
-is noisy near straight knees).
+landmarks exist). Where that is NaN (a frontal view without world landmarks: a 2-D knee
+angle hardly changes when the knee bends toward the camera) the engine uses the 3-D
+angle from pixel x, y and BlazePose z; while z has shown no depth at all (a source
+without z), the larger of that and an estimate
+from how far the stance hip has come down toward the stance ankle,
+``2 * acos(h / h_rest)`` (exact when thigh and shank tilt by the same angle; 3-frame
+running median, because it is very noisy near a straight knee).
 """
 
 from __future__ import annotations
@@ -40,6 +42,23 @@ def crossley_rating(value: float, flag: float, severe: float) -> str:
     return "fair" if value < severe else "poor"
 
 
+def _flexion_xyz(row: np.ndarray, leg: dict[str, int], vmin: float) -> float:
+    """Knee flexion (deg) from the pixel x, y and BlazePose z of hip, knee and ankle;
+    NaN if a point is missing."""
+    idx = [leg["hip"], leg["knee"], leg["ankle"]]
+    if not np.all(row[idx, 3] >= vmin):
+        return float("nan")
+    p = row[idx, :3].astype(np.float64)
+    if not np.all(np.isfinite(p)):
+        return float("nan")
+    u, w = p[0] - p[1], p[2] - p[1]
+    nu, nw = np.linalg.norm(u), np.linalg.norm(w)
+    if not (nu > 0 and nw > 0):
+        return float("nan")
+    c = float(np.clip(u @ w / (nu * nw), -1.0, 1.0))
+    return 180.0 - math.degrees(math.acos(c))
+
+
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(start, stop) of each run of True in a bool array."""
     out: list[tuple[int, int]] = []
@@ -61,6 +80,7 @@ class StandingEngine(EngineBase):
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
         self._eq_hist: list[float] = []
+        self._z_seen = False
 
     views: ClassVar[tuple[int, ...]] = (int(View.FRONTAL),)
     wrong_view_cue: ClassVar[str] = "face_camera"
@@ -104,6 +124,13 @@ class StandingEngine(EngineBase):
         fin = [x for x in self._eq_hist if math.isfinite(x)]
         eq_med = float(np.median(fin)) if fin and math.isfinite(eq) else float("nan")
         kf = float(fm.knee_flexion[k])
+        if not math.isfinite(kf):
+            kf = _flexion_xyz(row, leg, v)
+            z = row[[leg["hip"], leg["knee"], leg["ankle"]], 2]
+            self._z_seen = self._z_seen or bool(np.ptp(z) > 1e-3)
+            if not self._z_seen and math.isfinite(eq_med):
+                # no depth channel: the 2-D angle misses a knee bending toward the camera
+                kf = max(kf, eq_med) if math.isfinite(kf) else eq_med
         drive = kf if math.isfinite(kf) else eq_med
         hw = dist(hip, hip_o)
         ms = medial_sign(row, side, v)

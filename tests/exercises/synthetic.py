@@ -15,7 +15,8 @@ pixels (x right, y down), with ``z`` = depth in the same pixel scale and visibil
 * lying, seen from the feet: glute bridge with knee gap and pelvic tilt faults.
 
 Every movement follows a trapezoid: ``rest`` -> linear ramp over ``down_s`` -> ``hold_s``
--> linear ramp back over ``up_s``. Seeded Gaussian pixel noise is added last.
+-> linear ramp back over ``up_s``. Seeded Gaussian noise (pixels, on x, y and z) is added
+last.
 
 ``reference_metrics`` computes a :class:`Metrics` from the landmarks with the contract's
 definitions (an independent, simple implementation for tests: frontal angles in 2D,
@@ -130,7 +131,7 @@ def _valgus_knee(A: np.ndarray, K0: np.ndarray, Hh: np.ndarray, m: float,
     v = K0 - A
     sgn = m if np.cross(axis, v)[0] >= 0 else -m
     lo, hi = 0.0, math.radians(80)
-    for _ in range(50):
+    for _ in range(30):
         mid_ = (lo + hi) / 2
         if _fppa2d(Hh, A + _rotate(v, axis, sgn * mid_), A) < target_deg:
             lo = mid_
@@ -347,7 +348,7 @@ def make(
         xyzv = project(P3)
     rng = np.random.default_rng(seed)
     if noise_px > 0:
-        xyzv[..., :2] += rng.normal(0.0, noise_px, xyzv[..., :2].shape).astype(np.float32)
+        xyzv[..., :3] += rng.normal(0.0, noise_px, xyzv[..., :3].shape).astype(np.float32)
     lm = Landmarks(xyzv, t_ms, W, H)
     true = []
     for (a, b, c, d), r in zip(segs, reps, strict=True):
@@ -379,7 +380,7 @@ def hover(seconds: float = 10.0, level: float = 15.0, amp: float = 6.0, noise_px
                    for d, t in zip(depth, ts, strict=True)])
     xyzv = project(P3)
     rng = np.random.default_rng(seed)
-    xyzv[..., :2] += rng.normal(0.0, noise_px, xyzv[..., :2].shape).astype(np.float32)
+    xyzv[..., :3] += rng.normal(0.0, noise_px, xyzv[..., :3].shape).astype(np.float32)
     lm = Landmarks(xyzv, np.round(ts * 1000).astype(np.int64), W, H)
     return Synthetic(lm, reference_metrics(lm, View.FRONTAL), "single_leg_squat", side, [])
 
