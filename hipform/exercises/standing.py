@@ -159,7 +159,8 @@ class StandingEngine(EngineBase):
             "knee_valgus": (meas["valgus"], s),
             "hip_drop": (meas["hip_drop"], s),
             "hip_hike": (-meas["hip_drop"], s),
-            "trunk_lean": (abs(meas["lean"]), s),
+            # the sided text says "leaning over your <stance> leg": only when it does
+            "trunk_lean": (abs(meas["lean"]), s if meas["lean"] > 0 else None),
         }
 
     # ------------------------------------------------------------ per rep
