@@ -30,13 +30,15 @@ def _f(x: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class Cue:
-    """One spoken/displayed cue. ``value`` is the measured value (degrees, seconds...)."""
+    """One spoken/displayed cue. ``value`` is the measured value (degrees, seconds...);
+    ``severity`` "mild"/"severe" for faults, None for view guidance."""
 
     t_ms: int
     code: str
     side: str | None
     value: float
     message: str
+    severity: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -45,6 +47,7 @@ class Cue:
             "side": self.side,
             "value": _f(self.value),
             "message": self.message,
+            "severity": self.severity,
         }
 
 
@@ -56,6 +59,7 @@ class Candidate:
     side: str | None = None
     value: float = float("nan")
     params: Mapping[str, float] = field(default_factory=dict)
+    severity: str | None = None
 
 
 class FaultMonitor:
@@ -143,7 +147,7 @@ class CueGate:
         self.last_any_ms = int(t_ms)
         return Cue(
             int(t_ms), best.code, best.side, float(best.value),
-            message(best.code, best.side, **dict(best.params)),
+            message(best.code, best.side, **dict(best.params)), best.severity,
         )
 
 
@@ -151,22 +155,25 @@ class Coach:
     """Monitors for every per-frame fault code plus a :class:`CueGate`.
 
     Args:
-        thresholds: code -> (flag, hysteresis) for per-frame faults.
+        thresholds: code -> (flag, hysteresis) or (flag, hysteresis, severe) for per-frame
+            faults (a cue's severity is "severe" at or above ``severe``, else "mild").
         priority, cooldown_ms, min_gap_ms: see :class:`CueGate`.
         debounce_ms: see :class:`FaultMonitor`.
     """
 
     def __init__(
         self,
-        thresholds: Mapping[str, tuple[float, float]],
+        thresholds: Mapping[str, tuple[float, ...]],
         priority: Sequence[str],
         debounce_ms: float = 200.0,
         cooldown_ms: float = 4000.0,
         min_gap_ms: float = 1500.0,
     ) -> None:
         self.monitors = {
-            code: FaultMonitor(flag, hyst, debounce_ms) for code, (flag, hyst) in thresholds.items()
+            code: FaultMonitor(th[0], th[1], debounce_ms) for code, th in thresholds.items()
         }
+        self.severe = {code: (th[2] if len(th) > 2 else math.inf)
+                       for code, th in thresholds.items()}
         self.gate = CueGate(priority, cooldown_ms, min_gap_ms)
         self.last_cue: Cue | None = None
 
@@ -195,7 +202,8 @@ class Coach:
         for code, mon in self.monitors.items():
             v, side = values.get(code, (float("nan"), None))
             if mon.update(t_ms, v):
-                cands.append(Candidate(code, side, v))
+                sev = "severe" if v >= self.severe[code] else "mild"
+                cands.append(Candidate(code, side, v, severity=sev))
         cue = self.gate.offer(t_ms, cands) if cands else None
         if cue is not None:
             self.last_cue = cue

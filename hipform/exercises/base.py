@@ -157,8 +157,8 @@ class EngineBase:
         return {k: float(self.profile.get(f"segmentation.{k}"))
                 for k in ("enter", "exit", "min_excursion")}
 
-    def cue_thresholds(self) -> Mapping[str, tuple[float, float]]:
-        """code -> (flag, hysteresis) for the per-frame cue monitors."""
+    def cue_thresholds(self) -> Mapping[str, tuple[float, ...]]:
+        """code -> (flag, hysteresis[, severe]) for the per-frame cue monitors."""
         raise NotImplementedError
 
     def measure(self, row: np.ndarray, fm: FrameMetrics) -> Measures:
@@ -265,7 +265,7 @@ class EngineBase:
             params = {"target": float(self.tempo_targets().get("eccentric_s", 3.0))}
             for f in rep.faults:
                 if f.code in self.rep_cue_codes:
-                    instant.append(Candidate(f.code, f.side, f.value, params))
+                    instant.append(Candidate(f.code, f.side, f.value, params, f.severity))
         if self.seg.phase != self._last_phase:
             self._last_phase = self.seg.phase
             events.append(Event("phase", i, t_ms, {"phase": self.phase_label(self.seg.phase)}))

@@ -61,12 +61,12 @@ class Bridge(EngineBase):
                     "min_excursion": sb["min_excursion_frontal"]}
         return {"enter": sb["enter"], "exit": sb["exit"], "min_excursion": sb["min_excursion"]}
 
-    def cue_thresholds(self) -> dict[str, tuple[float, float]]:
+    def cue_thresholds(self) -> dict[str, tuple[float, ...]]:
         le, pt = self.th("lumbar_extension"), self.th("pelvic_tilt")
         cfg = self.profile.section("bridge")
         return {
-            "lumbar_arch": (le[0], le[2]),
-            "pelvic_tilt": (pt[0], pt[2]),
+            "lumbar_arch": (le[0], le[2], le[1]),
+            "pelvic_tilt": (pt[0], pt[2], pt[1]),
             "knee_cave": (cfg["knee_cave"], 0.03),
             "knee_drift": (cfg["knee_drift"], 0.03),
         }

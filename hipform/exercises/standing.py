@@ -90,13 +90,13 @@ class StandingEngine(EngineBase):
     out_is_eccentric: ClassVar[bool] = True
     rep_cue_codes: ClassVar[tuple[str, ...]] = ("fast_descent",)
 
-    def cue_thresholds(self) -> dict[str, tuple[float, float]]:
+    def cue_thresholds(self) -> dict[str, tuple[float, ...]]:
         kv, hd, tl = self.th("knee_valgus"), self.th("hip_drop"), self.th("trunk_lean")
         return {
-            "knee_valgus": (kv[0], kv[2]),
-            "hip_drop": (hd[0], hd[2]),
-            "hip_hike": (hd[0], hd[2]),
-            "trunk_lean": (tl[0], tl[2]),
+            "knee_valgus": (kv[0], kv[2], kv[1]),
+            "hip_drop": (hd[0], hd[2], hd[1]),
+            "hip_hike": (hd[0], hd[2], hd[1]),
+            "trunk_lean": (tl[0], tl[2], tl[1]),
         }
 
     # ------------------------------------------------------------ per frame
@@ -201,7 +201,7 @@ class SingleLegSquat(StandingEngine):
     name: ClassVar[str] = "single_leg_squat"
     rep_cue_codes: ClassVar[tuple[str, ...]] = ("fast_descent", "insufficient_depth")
 
-    def cue_thresholds(self) -> dict[str, tuple[float, float]]:
+    def cue_thresholds(self) -> dict[str, tuple[float, ...]]:
         th = dict(super().cue_thresholds())
         th["unsteady"] = (0.0, 0.01)
         return th
@@ -267,9 +267,9 @@ class StepDown(StandingEngine):
     name: ClassVar[str] = "step_down"
     rep_cue_codes: ClassVar[tuple[str, ...]] = ("fast_descent", "unsteady")
 
-    def cue_thresholds(self) -> dict[str, tuple[float, float]]:
+    def cue_thresholds(self) -> dict[str, tuple[float, ...]]:
         th = dict(super().cue_thresholds())
-        th["knee_medial"] = (0.0, 0.02)
+        th["knee_medial"] = (0.0, 0.02, 0.0)
         th["arm_strategy"] = (float(self.profile.get("step_down.arm_strategy")), 0.05)
         return th
 

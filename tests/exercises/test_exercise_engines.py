@@ -456,7 +456,7 @@ def test_result_dict_is_json_and_nan_free() -> None:
     assert s["reps"] == 4 and s["rubric"]["scale"] == "hipform_bridge"
     assert s["faults_per_rep"] == [[], ["pelvic_tilt"], ["knee_cave"], ["knee_drift"]]
     for c in d["cues"]:
-        assert set(c) == {"t_ms", "code", "side", "value", "message"}
+        assert set(c) == {"t_ms", "code", "side", "value", "message", "severity"}
 
 
 def test_step_down_summary_grade() -> None:
@@ -508,3 +508,48 @@ def test_profile_changes_thresholds() -> None:
     res2 = analyze_exercise(syn.lm, syn.metrics, exercise="single_leg_squat", side="left",
                             profile=prof2)
     assert "fast_descent" not in res2.reps[2].fault_codes
+
+
+# ---------------------------------------------------------------- invariances
+_SWAP = np.arange(33)
+for _a, _b in ((1, 4), (2, 5), (3, 6), (7, 8), (9, 10)) + tuple(
+        (i, i + 1) for i in range(11, 33, 2)):
+    _SWAP[_a], _SWAP[_b] = _b, _a
+
+
+@pytest.mark.parametrize("name", ["single_leg_squat", "step_down", "bridge_feet"])
+def test_mirror_symmetry(name: str) -> None:
+    """Mirroring the image and swapping left/right labels is the same person on the other
+    leg: same reps, tempo and faults, side swapped."""
+    sc = SCENARIOS[name]
+    syn, res = _run(name, "left", 0)
+    xyzv = syn.lm.xyzv[:, _SWAP].copy()
+    xyzv[..., 0] = syn.lm.width - xyzv[..., 0]
+    lm = Landmarks(xyzv, syn.lm.t_ms, syn.lm.width, syn.lm.height)
+    met = reference_metrics(lm, syn.metrics.view[0], lying=sc.exercise == "bridge")
+    mir = analyze_exercise(lm, met, exercise=sc.exercise)
+    swap = {"left": "right", "right": "left", "both": "both"}
+    assert mir.side == swap[res.side]
+    assert [r.fault_codes for r in mir.reps] == [r.fault_codes for r in res.reps]
+    for a, b in zip(mir.reps, res.reps, strict=True):
+        assert a.eccentric_s == pytest.approx(b.eccentric_s, abs=0.02)
+        assert a.peak_knee_valgus == pytest.approx(b.peak_knee_valgus, abs=0.5, nan_ok=True)
+
+
+@pytest.mark.parametrize("name", ["single_leg_squat", "step_down", "bridge"])
+def test_scale_and_translation_invariance(name: str) -> None:
+    """A person farther from the camera (0.6x) and off-centre: same reps and faults."""
+    sc = SCENARIOS[name]
+    syn = _syn(name, "right" if sc.single_leg else "left", 0, 0.5)
+    base = analyze_exercise(syn.lm, syn.metrics, exercise=sc.exercise)
+    xyzv = syn.lm.xyzv.copy()
+    xyzv[..., :3] *= 0.6
+    xyzv[..., 0] += 300.0
+    xyzv[..., 1] += 150.0
+    lm = Landmarks(xyzv, syn.lm.t_ms, syn.lm.width, syn.lm.height)
+    met = reference_metrics(lm, syn.metrics.view[0], lying=sc.exercise == "bridge")
+    res = analyze_exercise(lm, met, exercise=sc.exercise)
+    assert [r.fault_codes for r in res.reps] == [r.fault_codes for r in base.reps]
+    assert [r.rubric["total"] for r in res.reps] == [r.rubric["total"] for r in base.reps]
+    for a, b in zip(res.reps, base.reps, strict=True):
+        assert a.eccentric_s == pytest.approx(b.eccentric_s, abs=0.02)
