@@ -71,8 +71,8 @@ LEVELS: dict[str, dict[str, dict[str, float]]] = {
                   "severe": {"valgus": 22.0, "hip_drop": 11.0}},
     "bridge": {"none": {}, "moderate": {"lumbar": 15.0}, "severe": {"lumbar": 25.0}},
 }
-TEMPO = {"single_leg_squat": (2.2, 0.3, 1.1), "step_down": (1.6, 0.3, 1.0),
-         "bridge": (1.6, 1.6, 1.0)}   # (down, hold, up) s, as the bundled samples
+TEMPO = {"single_leg_squat": (2.2, 0.25, 1.0), "step_down": (1.6, 0.3, 1.0),
+         "bridge": (1.6, 1.4, 1.0)}   # (down, hold, up) s, as the bundled samples
 
 
 def bodies() -> dict[str, Any]:

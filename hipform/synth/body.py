@@ -38,6 +38,7 @@ class Outfit:
     skin: Color = (140, 170, 215)
     shirt: Color = (170, 80, 30)      # blue top
     shorts: Color = (40, 40, 45)      # dark shorts
+    waistband: Color = (200, 200, 200)
     shoes: Color = (235, 235, 235)
     hair: Color = (30, 40, 60)
     socks: Color = (230, 230, 230)
@@ -261,13 +262,16 @@ def primitives(sk: Skeleton, t: int, shape: BodyShape) -> list[Primitive]:
 
     R_p, R_a, R_t, R_h = fr[F["pelvis"]], fr[F["abdomen"]], fr[F["thorax"]], fr[F["head"]]
     pel = P("pelvis")
-    # pelvis / shorts
-    prims.append(Ellipsoid(pel + R_p @ np.array([0, 0.045 * s, -0.01 * s]), R_p,
-                           (sc(0.165) * shape.hip_width, sc(0.115), sc(0.105)), o.shorts))
-    # abdomen (shirt) and chest
+    # pelvis / shorts, with a waistband that tilts with the pelvis
+    hw = shape.hip_width
+    prims.append(Ellipsoid(pel + R_p @ np.array([0, 0.015 * s, -0.012 * s]), R_p,
+                           (sc(0.170) * hw, sc(0.135), sc(0.105)), o.shorts))
+    prims.append(Ellipsoid(pel + R_p @ np.array([0, 0.118 * s, -0.008 * s]), R_p,
+                           (sc(0.142) * hw, sc(0.024), sc(0.094)), o.waistband))
+    # abdomen (shirt, tapering to the waist) and chest
     waist = P("waist")
-    prims.append(Ellipsoid(waist + R_a @ np.array([0, 0.0, 0.0]), R_a,
-                           (sc(0.140), sc(0.135), sc(0.095)), o.shirt))
+    prims.append(Ellipsoid(waist + R_a @ np.array([0, 0.03 * s, 0.0]), R_a,
+                           (sc(0.125), sc(0.11), sc(0.09)), o.shirt))
     neck = P("neck")
     chest_c = neck + R_t @ np.array([0, -0.15 * s, 0.005 * s])
     prims.append(Ellipsoid(chest_c, R_t,

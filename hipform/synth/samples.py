@@ -6,9 +6,9 @@ from hipform.synth.clip import ClipSpec
 from hipform.synth.motion import MotionParams
 
 #: (down, hold, up) seconds: descents slow enough for the default profile's tempo rule.
-_SLS_TEMPO = (2.2, 0.3, 1.1)
+_SLS_TEMPO = (2.2, 0.25, 1.0)
 _SD_TEMPO = (1.6, 0.3, 1.0)
-_BRIDGE_TEMPO = (1.6, 1.6, 1.0)  # bridge: lift 1.0 s, hold 1.6 s, lower 1.6 s
+_BRIDGE_TEMPO = (1.6, 1.4, 1.0)  # bridge: lift 1.0 s, hold 1.4 s, lower 1.6 s
 _REST = 0.6  # pause at the start position between reps
 
 #: name -> (spec, one-line description). Every clip: 640x480, 30 fps, seeded.
