@@ -15,7 +15,7 @@ processing time). Wall time includes starting the workers and loading the model.
 Clips: cut from the bundled samples (real_sports2d_demo.mp4 and the synthetic
 sls_*.mp4 when present), ``--frames`` frames each, ``--clips`` of them.
 
-Usage: python benchmarks/bench_batch.py [--clips 8] [--frames 120] [--repeats 1]
+Usage: python benchmarks/bench_batch.py [--clips 8] [--frames 90] [--repeats 2]
 Results: benchmarks/results/batch.json and batch.md
 """
 
@@ -111,8 +111,8 @@ def run_config(name: str, clips_dir: Path, out: Path, **kw) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clips", type=int, default=8)
-    ap.add_argument("--frames", type=int, default=120)
-    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--frames", type=int, default=90)
+    ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--no-ray", action="store_true")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
@@ -169,6 +169,7 @@ def main() -> None:
         result = {
             "date": time.strftime("%Y-%m-%d %H:%M %Z"),
             "machine": {"cpus": cores, "platform": platform.platform(),
+                        "loadavg": " ".join(f"{x:.1f}" for x in os.getloadavg()),
                         "python": platform.python_version(),
                         "note": "shared machine (other engineers running tests): noisy"},
             "set": {"clips": args.clips, "frames_per_clip": args.frames,
@@ -180,8 +181,15 @@ def main() -> None:
             "parallel_efficiency_per_core": round(eff, 2),
             "single_worker_clip_s_median": c1,
             "projection": {
-                "rule": "clips/min on C cores ~= C * 60 / clip_s(1 worker) * efficiency",
-                "clips_per_min_per_core": round(60 / c1 * min(eff, 1.0), 2) if c1 else None,
+                "rule": "clips/min on C dedicated cores ~= C * 60 / (worker CPU s per clip)",
+                "cpu_s_per_clip": single["cpu_s_per_clip"],
+                "cpu_ms_per_frame": (round(1000 * single["cpu_s_per_clip"] / args.frames, 1)
+                                     if single["cpu_s_per_clip"] else None),
+                "clips_per_min_per_core": (round(60 / single["cpu_s_per_clip"], 1)
+                                           if single["cpu_s_per_clip"] else None),
+                "ray_startup_s_approx": (round(table[-1]["wall_s_median"]
+                                               - pool["wall_s_median"], 1)
+                                         if table[-1]["engine"] == "ray" else None),
             },
         }
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -213,6 +221,9 @@ def _markdown(r: dict) -> str:
                      f"{'' if c['cpu_s_per_clip'] is None else c['cpu_s_per_clip']} | "
                      f"{'' if c['cores_busy_median'] is None else c['cores_busy_median']} | "
                      f"{'yes' if c['rows_identical_to_1_worker'] else 'NO'} |")
+    lines += ["", f"Cores busy = worker CPU time / wall time: the share of the "
+              f"{r['machine']['cpus']} CPUs the batch actually got (the load average of the "
+              f"machine during the run was {r['machine'].get('loadavg', '?')})."]
     if r.get("row_differences_vs_1_worker"):
         lines += ["", "Rows that differ from the 1-worker run (clip: columns; processing "
                   "time and failure text excluded):", ""]
@@ -227,8 +238,12 @@ def _markdown(r: dict) -> str:
         "",
         f"Default pool vs 1 worker: x{r['pool_speedup_vs_1_worker']:.2f} "
         f"(parallel efficiency {r['parallel_efficiency_per_core']:.2f} per core).",
-        f"Projection for a Ray cluster: {p['rule']}; here about "
-        f"{p['clips_per_min_per_core']} clips/min per core for clips like these.",
+        f"Projection for a Ray cluster: {p['rule']}. Here a clip of "
+        f"{s['frames_per_clip']} frames costs {p['cpu_s_per_clip']} CPU s "
+        f"({p['cpu_ms_per_frame']} ms per frame, all threads), so about "
+        f"{p['clips_per_min_per_core']} clips/min per dedicated core; the local Ray "
+        f"instance added about {p['ray_startup_s_approx']} s of start-up to this run "
+        "(an existing cluster has none).",
         "",
     ]
     return "\n".join(lines)
