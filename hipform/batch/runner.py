@@ -201,8 +201,12 @@ def stop_on_signals(stop: threading.Event) -> Iterator[dict[str, Any]]:
             signal.signal(s, h)
 
 
-def _check_model(opts: BatchOptions) -> None:
-    """Fail before starting any worker if the pose model cannot be found."""
+def _check_settings(opts: BatchOptions) -> None:
+    """Fail before starting any worker if the profile, an override or the pose model is
+    wrong (otherwise every clip would fail with the same message)."""
+    from hipform.config import load_profile
+
+    load_profile(opts.profile, overrides=list(opts.overrides))
     if opts.estimator_fn == DEFAULT_ESTIMATOR:
         from hipform.pose import resolve_model
 
@@ -237,7 +241,7 @@ def run_batch(
     if opts.retries < 0:
         raise ConfigError(f"retries must be >= 0, got {opts.retries}")
     clips = list(source) if isinstance(source, list) else discover_clips(source, exclude=out)
-    _check_model(opts)
+    _check_settings(opts)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:

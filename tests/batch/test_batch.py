@@ -243,3 +243,35 @@ def test_missing_input_is_a_one_line_error(tmp_path: Path) -> None:
     p = run_cli([str(tmp_path / "m.csv"), "--out", str(tmp_path / "o"), "--no-save", *FAKE])
     assert p.returncode == 1
     assert p.stderr.strip().startswith("hipform: error:") and "'path' column" in p.stderr
+
+
+def test_manifest_batch_subjects_sides_and_missing_file(clip_folder: Path,
+                                                        tmp_path: Path) -> None:
+    (clip_folder / "manifest.csv").write_text(
+        "path,exercise,side,subject,session\n"
+        "s1/c0.avi,step_down,left,P01,pre\n"
+        "s1/c1.avi,step_down,right,P01,pre\n"
+        "s2/c0.avi,,left,P02,\n"
+        "s2/missing.mp4,,right,P02,\n")
+    out = tmp_path / "out"
+    p = run_cli([str(clip_folder / "manifest.csv"), "--out", str(out), "--no-save",
+                 "--exercise", "bridge", *FAKE])
+    assert p.returncode == 3, p.stderr
+    rows = read_csv(out / "scores.csv")
+    assert [(r["clip"], r["subject"], r["side"], r["exercise"], r["status"]) for r in rows] == [
+        ("s1/c0.avi", "P01", "left", "step_down", "ok"),
+        ("s1/c1.avi", "P01", "right", "step_down", "ok"),
+        ("s2/c0.avi", "P02", "left", "bridge", "ok"),
+        ("s2/missing.mp4", "P02", "right", "bridge", "failed")]
+    assert rows[3]["error"] == "VideoNotFoundError" and "missing.mp4" in rows[3]["reason"]
+    assert rows[0]["session"] == "pre"
+    html = (out / "summary.html").read_text()
+    lr = html[html.index("Left / right per subject"):html.index("All clips")]
+    assert "P01" in lr and "P02" in lr
+
+
+def test_bad_override_stops_before_any_clip(clip_folder: Path, tmp_path: Path) -> None:
+    p = run_cli([str(clip_folder), "--out", str(tmp_path / "o"), "--no-save",
+                 "--set", "knee_valgus.nope=3", *FAKE])
+    assert p.returncode == 1 and "knee_valgus.nope" in p.stderr
+    assert not (tmp_path / "o").exists()
