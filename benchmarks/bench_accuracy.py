@@ -374,9 +374,11 @@ def markdown(meta: dict, table: dict, rows: list[dict]) -> str:
          "**Synthetic accuracy bounds, but does not prove, accuracy on real people.** The "
          "figure is a rendered capsule-and-ellipsoid person with exact joint centres; real "
          "bodies, clothing, lighting and cameras are harder.", "",
-         f"{meta['clips']} clips ({meta['failed']} failed), {meta['frames']} frames, model "
+         f"{meta['clips']} of {meta['clips_planned']} planned clips ({meta['failed']} failed), "
+         f"{meta['frames']} frames, model "
          f"`{meta['model']}`, per-frame source: {meta['per_frame_source']}. "
-         f"Wall time {meta['wall_s']:.0f} s with {meta['jobs']} job(s) on a shared "
+         f"Wall time {meta['wall_s']:.0f} s (nan = rebuilt from saved rows) with "
+         f"{meta['jobs']} job(s) on a shared "
          f"{meta['cpus']}-core machine (timings are noisy).", ""]
     if meta.get("analysis_errors"):
         L += ["Analysis pipeline errors (rep/fault figures unavailable for those clips): "
@@ -429,14 +431,30 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None, help="keep clips/analyses here")
     ap.add_argument("--limit", type=int, default=0, help="only the first N clips (debug)")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--summarise", type=Path, default=None, metavar="ROWS_JSONL",
+                    help="only rebuild the tables from the rows a (possibly interrupted) "
+                         "run appended to ROWS_JSONL")
     a = ap.parse_args()
     clips = grid(a.quick)
     if a.limit:
         clips = clips[: a.limit]
+    a.out.mkdir(parents=True, exist_ok=True)
+    rows_path = a.out / "accuracy_rows.jsonl"
+    if a.summarise is not None:
+        rows = [json.loads(x) for x in a.summarise.read_text().splitlines() if x.strip()]
+        _write(a, rows, len(clips), wall=float("nan"))
+        return
+    rows_path.write_text("")
     work = a.keep or Path(tempfile.mkdtemp(prefix="hipform-acc-"))
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     rows: list[dict] = []
+
+    def done(r: dict) -> None:
+        rows.append(r)
+        with rows_path.open("a") as f:
+            f.write(json.dumps(r, default=str) + "\n")
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("accuracy grid"), BarColumn(), MofNCompleteColumn(),
@@ -444,17 +462,21 @@ def main() -> None:
         task = prog.add_task("grid", total=len(clips))
         if a.jobs <= 1:
             for c in clips:
-                rows.append(_safe_eval(c, str(work), a.keep is not None))
+                done(_safe_eval(c, str(work), a.keep is not None))
                 prog.advance(task)
         else:
             with ProcessPoolExecutor(a.jobs) as ex:
                 futs = [ex.submit(_safe_eval, c, str(work), a.keep is not None) for c in clips]
                 for f in as_completed(futs):
-                    rows.append(f.result())
+                    done(f.result())
                     prog.advance(task)
     wall = time.perf_counter() - t0
     if a.keep is None:
         shutil.rmtree(work, ignore_errors=True)
+    _write(a, rows, len(clips), wall)
+
+
+def _write(a: argparse.Namespace, rows: list[dict], planned: int, wall: float) -> None:
     rows.sort(key=lambda r: r["name"])
     errs: dict[str, int] = {}
     for r in rows:
@@ -462,7 +484,8 @@ def main() -> None:
             errs[r["analysis_error"][:160]] = errs.get(r["analysis_error"][:160], 0) + 1
     srcs = sorted({r.get("per_frame_source", "?") for r in rows if "error" not in r})
     meta = {"date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "grid": "quick" if a.quick
-            else "full", "clips": len(rows), "failed": sum("error" in r for r in rows),
+            else "full", "clips": len(rows), "clips_planned": planned,
+            "failed": sum("error" in r for r in rows),
             "frames": sum(r.get("n_frames", 0) for r in rows), "jobs": a.jobs,
             "wall_s": wall, "cpus": os.cpu_count(), "model": MODEL.name,
             "python": platform.python_version(), "per_frame_source": ", ".join(srcs),
@@ -472,7 +495,6 @@ def main() -> None:
             "median_analysis_s_per_clip": float(np.median([r["analysis_s"] for r in rows
                                                            if "analysis_s" in r] or [0]))}
     table = summarise(rows)
-    a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "accuracy.json").write_text(json.dumps({"meta": meta, "summary": table,
                                                      "clips": rows}, indent=1, default=str))
     (a.out / "accuracy.md").write_text(markdown(meta, table, rows))
