@@ -29,6 +29,11 @@ class Scene:
         box: optional step box ``((x0, y0, z0), (x1, y1, z1))`` world metres, axis-aligned.
         box_color: BGR colour of the box.
         mat: optional exercise mat ``((x0, z0), (x1, z1))`` drawn on the floor.
+        light, fill_light: directions toward the key and fill lights in the camera frame
+            (x right, y down, z forward; normalised here), so the figure is lit the same
+            in every view.
+        ambient, diffuse, fill: shading weights (ambient + diffuse * key + fill * fill
+            light from the opposite side).
     """
 
     floor: Color = (150, 165, 175)
@@ -39,23 +44,31 @@ class Scene:
     box_color: Color = (70, 110, 150)
     mat: tuple[tuple[float, float], tuple[float, float]] | None = None
     mat_color: Color = (120, 90, 60)
+    light: tuple[float, float, float] = (-0.35, -0.55, -0.76)
+    fill_light: tuple[float, float, float] = (0.6, 0.1, -0.79)
+    ambient: float = 0.30
+    diffuse: float = 0.62
+    fill: float = 0.16
 
 
-_LIGHT = np.array([-0.35, -0.55, -0.76], np.float32)
-_LIGHT /= np.linalg.norm(_LIGHT)
-_FILL = np.array([0.6, 0.1, -0.79], np.float32)
-_FILL /= np.linalg.norm(_FILL)
+def _lights(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
+    key = np.asarray(scene.light, np.float32)
+    fill = np.asarray(scene.fill_light, np.float32)
+    return key / np.linalg.norm(key), fill / np.linalg.norm(fill)
 
 
-def _shade(normals: np.ndarray, rays: np.ndarray, color: Color) -> np.ndarray:
-    """(N, 3) camera-frame unit normals -> (N, 3) float32 BGR."""
-    lam = np.clip(normals @ _LIGHT, 0.0, 1.0)
-    fill = np.clip(normals @ _FILL, 0.0, 1.0)
+def _shade(normals: np.ndarray, rays: np.ndarray, color: Color,
+           scene: Scene | None = None) -> np.ndarray:
+    """(N, 3) camera-frame unit normals + (N, 3) rays -> (N, 3) float32 BGR."""
+    sc = scene or Scene()
+    key, fill_dir = _lights(sc)
+    lam = np.clip(normals @ key, 0.0, 1.0)
+    fill = np.clip(normals @ fill_dir, 0.0, 1.0)
     v = -rays / np.linalg.norm(rays, axis=-1, keepdims=True)
-    h = _LIGHT + v
+    h = key + v
     h /= np.linalg.norm(h, axis=-1, keepdims=True)
     spec = np.clip(np.sum(normals * h, -1), 0.0, 1.0) ** 24
-    k = 0.30 + 0.62 * lam + 0.16 * fill
+    k = sc.ambient + sc.diffuse * lam + sc.fill * fill
     c = np.asarray(color, np.float32)
     return k[:, None] * c[None, :] + (40.0 * spec)[:, None]
 
@@ -135,7 +148,7 @@ class Renderer:
             sgn = -np.sign(np.take_along_axis(d, axis[..., None], -1)[..., 0])
             np.put_along_axis(normals_w, axis[..., None], sgn[..., None], -1)
             n_cam = normals_w @ cam.rotation.astype(np.float32)
-            col = _shade(n_cam[hit], self.rays[hit], sc.box_color)
+            col = _shade(n_cam[hit], self.rays[hit], sc.box_color, sc)
             img[hit] = col
             depth = np.where(hit, tn, depth)
             # darker edges on the box
@@ -246,7 +259,7 @@ class Renderer:
         idx = np.flatnonzero(win)
         p = rd[idx] * t[idx, None]
         n = normal_fn(p)
-        col = _shade(n, rd[idx], color)
+        col = _shade(n, rd[idx], color, self.scene)
         isub = img[v0:v1, u0:u1].reshape(-1, 3)
         isub[idx] = col
         zsub[idx] = t[idx]
