@@ -7,15 +7,25 @@ from typing import Annotated
 
 import typer
 
+_NAMES = ("sls_clean, sls_faulty, bridge_clean, bridge_arching, stepdown_clean, "
+          "stepdown_hipdrop")
+
+
+def _default_out() -> Path:
+    """The checkout's sample_videos/ when run from a source tree, else ./sample_videos."""
+    repo = Path(__file__).resolve().parents[2] / "sample_videos"
+    return repo if repo.is_dir() else Path("sample_videos")
+
 
 def register(app: typer.Typer) -> None:
     @app.command("samples")
     def samples(
-        out: Annotated[Path, typer.Option(
-            "--out", help="Folder to write the clips to.", file_okay=False,
-        )] = Path("sample_videos"),
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="Folder to write the clips to [default: the source tree's "
+                          "sample_videos/, else ./sample_videos].", file_okay=False,
+        )] = None,
         only: Annotated[list[str] | None, typer.Option(
-            "--only", help="Regenerate only this clip (repeatable), e.g. sls_faulty.",
+            "--only", help=f"Regenerate only this clip (repeatable): {_NAMES}.",
         )] = None,
         no_truth: Annotated[bool, typer.Option(
             "--no-truth", help="Do not write <clip>.truth.json.",
@@ -41,6 +51,7 @@ def register(app: typer.Typer) -> None:
         from hipform.synth.clip import write_clip
         from hipform.synth.samples import SAMPLES
 
+        out = out or _default_out()
         names = list(SAMPLES)
         if only:
             bad = [n for n in only if n.removesuffix(".mp4") not in SAMPLES]
