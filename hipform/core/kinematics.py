@@ -473,28 +473,30 @@ def _kernel_row(r: list, vmin: float, gating: bool, w: list | None = None,
               lft[0] * sup[1] - lft[1] * sup[0])
         for si, hi, ki, ai in ((11, 23, 25, 27), (12, 24, 26, 28)):
             s3, h3, k3, a3p = w[si], w[hi], w[ki], w[ai]
-            g = (k3[0] - h3[0], k3[1] - h3[1], k3[2] - h3[2])
-            q = (a3p[0] - k3[0], a3p[1] - k3[1], a3p[2] - k3[2])
-            d = (h3[0] - s3[0], h3[1] - s3[1], h3[2] - s3[2])
-            kf_w.append(_ad(_cross_norm(g, q), _dot3(g, q)))
-            dn = _dot3(d, g)
-            un = _ad(_cross_norm(d, g), dn)
-            dd = _dot3(d, d)
-            proj = _dot3(g, a3) - dn * _dot3(d, a3) / dd if dd > 0 else _nan
+            gv = (k3[0] - h3[0], k3[1] - h3[1], k3[2] - h3[2])
+            qv = (a3p[0] - k3[0], a3p[1] - k3[1], a3p[2] - k3[2])
+            dv = (h3[0] - s3[0], h3[1] - s3[1], h3[2] - s3[2])
+            kf_w.append(_ad(_cross_norm(gv, qv), _dot3(gv, qv)))
+            dn = _dot3(dv, gv)
+            un = _ad(_cross_norm(dv, gv), dn)
+            dd = _dot3(dv, dv)
+            proj = _dot3(gv, a3) - dn * _dot3(dv, a3) / dd if dd > 0 else _nan
             hf_w.append(un * math.copysign(1.0, proj))
-        kf, hflex, flex_ok = tuple(kf_w), tuple(hf_w), None
+        kf, hflex, flex3d = (kf_w[0], kf_w[1]), (hf_w[0], hf_w[1]), True
     else:
-        flex_ok = "side"
+        flex3d = False
 
+    fr: bool | None = None
+    sg_: bool | None = None
+    side_ok: bool | None = None
+    fo: bool | None = None
     if gating:
         fr = code == 1
         sg_ = code in (2, 3)
         side_ok = sg_ or code == 5
-        fo = None if flex_ok is None else side_ok
-    else:
-        fr = sg_ = side_ok = fo = None
+        fo = None if flex3d else side_ok
 
-    def g(val, visok, viewok):
+    def g(val: float, visok: bool, viewok: bool | None) -> float:
         return val if (visok and (viewok is None or viewok)) else _nan
 
     lum_vis = hip_vis[0] or hip_vis[1]
