@@ -345,6 +345,34 @@ def test_live_path_on_constructed_poses():
         assert one.view[0] == two.view[0]
 
 
+def test_live_path_nan_rows_match_vector_kernel():
+    empty = np.full((33, 4), np.nan, np.float32)
+    partial = frontal_pose(valgus=(5, 5))
+    partial[[LM.LEFT_KNEE, LM.NOSE, LM.LEFT_EAR]] = np.nan  # e.g. after gap filling
+    for row, world in ((empty, None), (partial, None),
+                       (partial, np.full((1, 33, 3), np.nan, np.float32))):
+        lm1 = Landmarks(row[None], np.zeros(1, np.int64), 1280, 720, world)
+        lm2 = Landmarks(np.stack([row, row]), np.array([0, 33]), 1280, 720,
+                        None if world is None else np.concatenate([world] * 2))
+        one = compute_metrics(lm1, baseline_obliquity=0.0)
+        two = compute_metrics(lm2, baseline_obliquity=0.0)
+        assert one.view[0] == two.view[0]
+        for f in FIELDS:
+            _same(getattr(one, f), getattr(two, f)[:1])
+        for k, r in one.nan_reason.items():
+            assert np.array_equal(r, two.nan_reason[k][:1]), k
+    assert one.nan_reason["knee_valgus"][0, 0] & NanReason.LOW_VISIBILITY
+
+
+def test_metrics_pickle_round_trip():
+    import pickle
+
+    m = _m([frontal_pose(valgus=(6, 1)), sagittal_pose()])
+    m2 = pickle.loads(pickle.dumps(m))
+    np.testing.assert_array_equal(m2.knee_valgus, m.knee_valgus)
+    np.testing.assert_array_equal(m2.nan_reason["knee_valgus"], m.nan_reason["knee_valgus"])
+
+
 def test_chunked_equals_single_pass(monkeypatch):
     rng = np.random.default_rng(1)
     base = np.stack([frontal_pose(valgus=(6, 2)), sagittal_pose(), lying_pose()])
