@@ -14,7 +14,7 @@ import pytest
 
 from tests.batch.conftest import ROOT, add_bad_files, cli_env, hipform_cmd
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 SAMPLES = ROOT / "sample_videos"
 

@@ -16,7 +16,7 @@ from hipform.batch import BatchOptions, run_batch
 from tests.batch.conftest import ROOT, add_bad_files
 from tests.batch.test_batch import FAKE_OPTS
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 
 def _no_time(rows: list[dict]) -> list[dict]:
