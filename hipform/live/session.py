@@ -42,6 +42,9 @@ __all__ = ["EXERCISES", "Calibrator", "LiveOptions", "LiveSession", "guidance_fo
 #: The exercises the ``e`` key cycles through.
 EXERCISES = ("single_leg_squat", "step_down", "bridge")
 
+#: One Euro speed coefficient for world landmarks (m/s), ~ the pixel filter's x 300 px/m.
+WORLD_BETA = 6.0
+
 #: How long an on-screen cue stays up (ms), as in the offline annotated video.
 CUE_SHOW_MS = 2500
 
@@ -292,6 +295,9 @@ class LiveSession:
         from hipform.core.filters import OneEuroFilter
 
         self.smoother = OneEuroFilter()
+        # world landmarks (metres) get their own filter; speed is in m/s there, so beta
+        # is scaled by ~300 px/m to behave like the pixel filter
+        self.world_smoother = OneEuroFilter(beta=WORLD_BETA)
         self.calib: Calibrator | None = None
         self.paused = False
         self.stop_reason = ""
@@ -458,8 +464,12 @@ class LiveSession:
             if calibrating and self.calib.feed(smooth, t):
                 self._emit("calibration", self._calib_text(), self.calib.to_dict())
             base = self.calib.baseline if self.calib.baseline is not None else 0.0
-            lm1 = Landmarks(smooth[None], np.array([t], np.int64), w, h,
-                            None if world is None else np.asarray(world, np.float32)[None])
+            sworld = None
+            if world is not None:
+                pad = np.ones((N_LANDMARKS, 4), np.float32)
+                pad[:, :3] = world
+                sworld = self.world_smoother(pad, t)[None, :, :3]
+            lm1 = Landmarks(smooth[None], np.array([t], np.int64), w, h, sworld)
             metrics = compute_metrics(lm1, baseline_obliquity=base, reasons=False)
             events = self.engine.update(len(self._t) - 1, t, smooth, metrics)
             for ev in events:
