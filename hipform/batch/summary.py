@@ -25,17 +25,23 @@ _HIST = [(f"{m}_worst", f"{m.replace('_', ' ')} (worst per clip)", "°") for m, 
 _HIST += [("eccentric_s_mean", "eccentric time (mean per clip)", "s"),
           ("concentric_s_mean", "concentric time (mean per clip)", "s"),
           ("rubric_total", "rubric total", "")]
-_TABLE = ["clip", "subject", "session", "exercise", "side", "view", "reps",
+_TABLE = ["clip", "status", "reason", "subject", "session", "exercise", "side", "view", "reps",
           "knee_valgus_worst", "hip_drop_worst", "lumbar_extension_worst", "trunk_lean_worst",
-          "eccentric_s_mean", "concentric_s_mean", "rubric_total", "faults_total", "status",
-          "reason", "processing_s"]
+          "eccentric_s_mean", "concentric_s_mean", "rubric_total", "faults_total",
+          "processing_s"]
+#: short column titles (the full names are in scores.csv)
+_TITLES = {"knee_valgus_worst": "valgus worst °", "hip_drop_worst": "hip drop worst °",
+           "lumbar_extension_worst": "lumbar worst °", "trunk_lean_worst": "trunk lean worst °",
+           "eccentric_s_mean": "eccentric s", "concentric_s_mean": "concentric s",
+           "rubric_total": "rubric", "faults_total": "faults", "processing_s": "time s"}
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
 table{border-collapse:collapse;font-size:.85em}
 td,th{border:1px solid #ccc;padding:3px 6px;text-align:right;vertical-align:top}
-th{background:#f2f2f2}td.t{text-align:left;max-width:28em;word-break:break-word}
+th{background:#f2f2f2}td.t{text-align:left}td.clip{white-space:nowrap}
+td.reason{min-width:14em;max-width:26em;font-size:.9em}.scroll{overflow-x:auto}
 tr.failed td{background:#fde2e2}tr.flag td{background:#fff4d6}
 .cards span{display:inline-block;border:1px solid #ccc;border-radius:6px;padding:6px 12px;
 margin:0 8px 8px 0}.hists{display:flex;flex-wrap:wrap;gap:12px}
@@ -112,7 +118,8 @@ def _row_html(r: Mapping[str, Any], cols: Sequence[str]) -> str:
     cells = []
     for c in cols:
         v = r.get(c)
-        t = ' class="t"' if c in ("clip", "reason", "subject", "session", "exercise") else ""
+        t = (f' class="t {c}"' if c in ("clip", "reason", "subject", "session", "exercise")
+             else "")
         cells.append(f"<td{t}>{html.escape(_fmt(v))}</td>")
     return f'<tr class="{cls}">' + "".join(cells) + "</tr>"
 
@@ -159,12 +166,15 @@ def render_summary(rows: Sequence[Mapping[str, Any]], *, title: str = "hipform b
     flagged = sum(1 for r in rows if r.get("status") == "ok" and _num(r.get("faults_total")))
     cards = (f'<div class="cards"><span>{n} clips</span><span>{ok} scored</span>'
              f'<span>{failed} failed</span><span>{flagged} with faults</span></div>')
-    hdr = "<tr>" + "".join(f"<th>{esc(c)}</th>" for c in _TABLE) + "</tr>"
+    hdr = "<tr>" + "".join(f'<th title="{esc(c)}">{esc(_TITLES.get(c, c))}</th>'
+                           for c in _TABLE) + "</tr>"
     flag_rows = sorted((r for r in rows if _flag_key(r)[0] < 2), key=_flag_key)
-    flag_html = ("<table>" + hdr + "".join(_row_html(r, _TABLE) for r in flag_rows)
-                 + "</table>") if flag_rows else "<p>No failed or faulty clip.</p>"
-    all_html = "<table>" + hdr + "".join(_row_html(r, _TABLE)
-                                         for r in sorted(rows, key=_flag_key)) + "</table>"
+    flag_html = ('<div class="scroll"><table>' + hdr
+                 + "".join(_row_html(r, _TABLE) for r in flag_rows)
+                 + "</table></div>") if flag_rows else "<p>No failed or faulty clip.</p>"
+    all_html = ('<div class="scroll"><table>' + hdr
+                + "".join(_row_html(r, _TABLE) for r in sorted(rows, key=_flag_key))
+                + "</table></div>")
     scored = [r for r in rows if r.get("status") == "ok"]
     hists = "".join(
         f"<figure>{svg_histogram([r.get(c) for r in scored], t, u)}"
