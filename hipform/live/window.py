@@ -57,6 +57,7 @@ class Window:
         self._cv2 = cv2
         self.title = title
         self._shown = False
+        self._mapped = False  # seen visible at least once
         self._size = size
         # no Qt toolbar (WINDOW_GUI_NORMAL): only the picture, resizable, aspect kept
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
@@ -86,13 +87,21 @@ class Window:
         return None
 
     def closed(self) -> bool:
-        """True when the user closed the window with its close button."""
+        """True when the user closed the window with its close button.
+
+        Only once the window has been seen visible: right after the first ``imshow`` a
+        busy window manager may not have mapped it yet, which is not a close.
+        """
         if not self._shown:
             return False
         try:
-            return self._cv2.getWindowProperty(self.title, self._cv2.WND_PROP_VISIBLE) < 1
+            visible = self._cv2.getWindowProperty(self.title, self._cv2.WND_PROP_VISIBLE) >= 1
         except self._cv2.error:
-            return True
+            return self._mapped
+        if visible:
+            self._mapped = True
+            return False
+        return self._mapped
 
     def close(self) -> None:
         try:

@@ -99,17 +99,19 @@ def test_window_shows_skeleton_and_cue(display: str, tmp_path: Path, artifacts: 
             shots.append((skel, min(box, panel), win))
     finally:
         try:
-            _, err = proc.communicate(timeout=60)
+            out, err = proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
-            _, err = proc.communicate()
-    log = err.decode(errors="replace")[-2000:]
+            out, err = proc.communicate()
+    log = (out + err).decode(errors="replace")[-2000:]
     assert shots, f"no screenshot could be taken; hipform said: {log}"
     skel, box, best = max(shots, key=lambda s: (min(s[0], 2000) > 40, s[1] > 300, s[0]))
     cv2.imwrite(str(artifacts / "live_window.png"), best)
     assert skel > 40, f"no skeleton: {skel} skeleton-colour pixels; hipform said: {log}"
     assert box > 300, f"no cue box drawn: {box} cue-box pixels in the best shot"
     assert best.shape[0] >= 300 and best.shape[1] >= 500, f"window only {best.shape[:2]}"
+    # the window stayed open until the clip ended (not closed early, no crash)
+    assert proc.returncode == 0 and "(end of source)" in log, log
     # more than one frame was shown: the picture changes over time
     assert len(shots) >= 3
     assert any(np.abs(s[2].astype(int).mean() - shots[0][2].astype(int).mean()) > 0.5
