@@ -109,6 +109,19 @@ def grid(quick: bool) -> list[dict]:
     return out
 
 
+def _interleave(clips: list[dict]) -> list[dict]:
+    """Round-robin over exercises, so an interrupted run still covers all of them."""
+    by: dict[str, list[dict]] = {}
+    for c in clips:
+        by.setdefault(c["exercise"], []).append(c)
+    out: list[dict] = []
+    while any(by.values()):
+        for k in list(by):
+            if by[k]:
+                out.append(by[k].pop(0))
+    return out
+
+
 def _spec(c: dict):
     from hipform.synth.clip import ClipSpec
     from hipform.synth.motion import MotionParams
@@ -196,7 +209,6 @@ def _fault_codes(analysis: dict) -> set[tuple[str, str | None]]:
 
 def evaluate(c: dict, work: Path, keep: bool) -> dict:
     """Render, run the model, analyse and score one clip."""
-    from hipform.config import load_profile
     from hipform.synth.clip import write_clip
     from hipform.synth.truth import load_truth
 
@@ -229,6 +241,46 @@ def evaluate(c: dict, work: Path, keep: bool) -> dict:
         lm, model_s = _run_model(video, t_ms, truth["width"], truth["height"])
         res["model_s"] = round(model_s, 2)
     res["detected"] = float(np.isfinite(lm.xyzv[:, 0, 0]).mean())
+    _score(c, truth, lm, analysis, res)
+    if not keep:
+        shutil.rmtree(d, ignore_errors=True)
+    return res
+
+
+def rescore(c: dict, kept: Path) -> dict | None:
+    """Score a clip kept by ``--keep`` again with the current pipeline (replaying its model
+    landmarks: no rendering, no model). None when the clip is not there."""
+    from hipform.landmarks import Landmarks
+    from hipform.synth.truth import load_truth
+
+    d = kept / c["name"]
+    lmp, tp = d / "analysis" / "landmarks.npz", d / f"{c['name']}.truth.json"
+    if not (lmp.exists() and tp.exists()):
+        return None
+    truth = load_truth(tp)
+    lm = Landmarks.load(lmp)
+    res: dict[str, Any] = {**{k: c[k] for k in ("name", "exercise", "level", "side", "yaw",
+                                               "body")},
+                           "faults_planned": c["faults"], "n_frames": truth["n_frames"],
+                           "rescored": True,
+                           "detected": float(np.isfinite(lm.xyzv[:, 0, 0]).mean())}
+    analysis = None
+    try:
+        from hipform.pipeline import analyze_video
+
+        analysis = analyze_video(None, d / "rescore", landmarks=lm, exercise=c["exercise"],
+                                 side=c["side"] if c["exercise"] != "bridge" else None,
+                                 write_video=False, write_report=False)
+    except Exception as e:  # noqa: BLE001 - report why
+        res["analysis_error"] = f"{type(e).__name__}: {e}"
+    _score(c, truth, lm, analysis, res)
+    return res
+
+
+def _score(c: dict, truth: dict, lm: Any, analysis: dict | None, res: dict) -> None:
+    """Fill ``res`` with the per-measure errors, labels, reps, tempo and faults."""
+    from hipform.config import load_profile
+
     est, source = _series(analysis, lm, truth)
     res["per_frame_source"] = source
     tru = _truth_series(truth)
@@ -291,9 +343,6 @@ def evaluate(c: dict, work: Path, keep: bool) -> dict:
             tempo.append({k: (None if best.get(k) is None else float(best[k]) - r[k])
                           for k in ("eccentric_s", "hold_s", "concentric_s")})
         res["tempo_err"] = tempo
-    if not keep:
-        shutil.rmtree(d, ignore_errors=True)
-    return res
 
 
 def _safe_eval(c: dict, work: str, keep: bool) -> dict:
@@ -377,9 +426,9 @@ def markdown(meta: dict, table: dict, rows: list[dict]) -> str:
          f"{meta['clips']} of {meta['clips_planned']} planned clips ({meta['failed']} failed), "
          f"{meta['frames']} frames, model "
          f"`{meta['model']}`, per-frame source: {meta['per_frame_source']}. "
-         f"Wall time {meta['wall_s']:.0f} s (nan = rebuilt from saved rows) with "
-         f"{meta['jobs']} job(s) on a shared "
-         f"{meta['cpus']}-core machine (timings are noisy).", ""]
+         f"Mode: {meta['mode']}. Wall time {meta['wall_s']:.0f} s with {meta['jobs']} job(s) "
+         f"on a shared {meta['cpus']}-core machine (timings are noisy; nan = tables rebuilt "
+         f"from saved rows).", ""]
     if meta.get("analysis_errors"):
         L += ["Analysis pipeline errors (rep/fault figures unavailable for those clips): "
               + "; ".join(f"`{e}` x{n}" for e, n in meta["analysis_errors"].items()), ""]
@@ -431,11 +480,14 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None, help="keep clips/analyses here")
     ap.add_argument("--limit", type=int, default=0, help="only the first N clips (debug)")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--rescore", type=Path, default=None, metavar="KEPT_DIR",
+                    help="score the clips a --keep run left in KEPT_DIR again with the "
+                         "current pipeline (replays their landmarks; no rendering, no model)")
     ap.add_argument("--summarise", type=Path, default=None, metavar="ROWS_JSONL",
                     help="only rebuild the tables from the rows a (possibly interrupted) "
                          "run appended to ROWS_JSONL")
     a = ap.parse_args()
-    clips = grid(a.quick)
+    clips = _interleave(grid(a.quick))
     if a.limit:
         clips = clips[: a.limit]
     a.out.mkdir(parents=True, exist_ok=True)
@@ -443,6 +495,12 @@ def main() -> None:
     if a.summarise is not None:
         rows = [json.loads(x) for x in a.summarise.read_text().splitlines() if x.strip()]
         _write(a, rows, len(clips), wall=float("nan"))
+        return
+    if a.rescore is not None:
+        t0 = time.perf_counter()
+        rows = [r for r in (rescore(c, a.rescore) for c in clips) if r is not None]
+        rows_path.write_text("".join(json.dumps(r, default=str) + "\n" for r in rows))
+        _write(a, rows, len(clips), time.perf_counter() - t0)
         return
     rows_path.write_text("")
     work = a.keep or Path(tempfile.mkdtemp(prefix="hipform-acc-"))
@@ -487,6 +545,10 @@ def _write(a: argparse.Namespace, rows: list[dict], planned: int, wall: float) -
             else "full", "clips": len(rows), "clips_planned": planned,
             "failed": sum("error" in r for r in rows),
             "frames": sum(r.get("n_frames", 0) for r in rows), "jobs": a.jobs,
+            "mode": ("rescore: the kept model landmarks re-analysed with the pipeline as of "
+                     "this date" if a.rescore is not None else
+                     "tables rebuilt from saved rows" if a.summarise is not None else
+                     "render + model + analysis"),
             "wall_s": wall, "cpus": os.cpu_count(), "model": MODEL.name,
             "python": platform.python_version(), "per_frame_source": ", ".join(srcs),
             "analysis_errors": errs, "targets": TARGETS,
