@@ -169,7 +169,8 @@ def _series(analysis: dict | None, lm, truth: dict) -> tuple[dict[str, np.ndarra
             return np.asarray([np.nan if v is None else v for v in x], np.float64)
 
         out = {}
-        for key, name in (("knee_valgus_deg", "knee_valgus"), ("hip_drop_deg", "hip_drop")):
+        for key, name in (("knee_valgus_deg", "knee_valgus"), ("hip_drop_deg", "hip_drop"),
+                          ("knee_flexion_deg", "knee_flexion")):
             if isinstance(fr.get(key), dict):
                 out[name] = np.stack([arr(fr[key]["left"]), arr(fr[key]["right"])], -1)
         if "lumbar_extension_deg" in fr:
@@ -181,6 +182,7 @@ def _series(analysis: dict | None, lm, truth: dict) -> tuple[dict[str, np.ndarra
     m = compute_metrics(lm)
     return {"knee_valgus": np.asarray(m.knee_valgus, np.float64),
             "hip_drop": np.asarray(m.hip_drop, np.float64),
+            "knee_flexion": np.asarray(m.knee_flexion, np.float64),
             "lumbar_extension": np.asarray(m.lumbar_extension, np.float64)}, "core"
 
 
@@ -193,6 +195,8 @@ def _truth_series(truth: dict) -> dict[str, np.ndarray]:
     return {"knee_valgus": np.stack([arr(mt["knee_valgus"]["left"]),
                                      arr(mt["knee_valgus"]["right"])], -1),
             "hip_drop": np.stack([arr(mt["hip_drop"]["left"]), arr(mt["hip_drop"]["right"])], -1),
+            "knee_flexion": np.stack([arr(mt["knee_flexion"]["left"]),
+                                      arr(mt["knee_flexion"]["right"])], -1),
             "lumbar_extension": arr(mt["lumbar_extension"])}
 
 
@@ -286,7 +290,8 @@ def _score(c: dict, truth: dict, lm: Any, analysis: dict | None, res: dict) -> N
     tru = _truth_series(truth)
     col = 0 if c["side"] == "left" else 1
     measures = (["lumbar_extension"] if c["exercise"] == "bridge"
-                else ["knee_valgus", "hip_drop"])
+                else ["knee_valgus", "hip_drop", "knee_flexion"])
+    measures = [m for m in measures if m in est]
     in_rep = np.zeros(truth["n_frames"], bool)
     for r in truth["reps"]:
         in_rep[r["start_frame"]: r["end_frame"] + 1] = True
@@ -368,7 +373,7 @@ def summarise(rows: list[dict]) -> dict:
     table = {}
     for g, rs in sorted(groups.items()):
         ent: dict[str, Any] = {"clips": len(rs), "detected": _mean([r["detected"] for r in rs])}
-        for m in ("knee_valgus", "hip_drop", "lumbar_extension"):
+        for m in ("knee_valgus", "hip_drop", "lumbar_extension", "knee_flexion"):
             ms = [r["measures"][m] for r in rs if m in r["measures"]]
             if not ms:
                 continue
@@ -439,10 +444,17 @@ def markdown(meta: dict, table: dict, rows: list[dict]) -> str:
     tgt = {"knee_valgus": TARGETS["knee_valgus_peak_mae"], "hip_drop":
            TARGETS["hip_drop_peak_mae"], "lumbar_extension": TARGETS["lumbar_extension_peak_mae"]}
     for g, e in table.items():
-        for m in ("knee_valgus", "hip_drop", "lumbar_extension"):
+        for m in ("knee_valgus", "hip_drop", "lumbar_extension", "knee_flexion"):
             if m not in e:
                 continue
             x = e[m]
+            if m not in tgt:
+                L.append(f"| {g} | {e['clips']} | {_fmt(e['detected'])} | {m} (stance, "
+                         f"drives rep counting) | {_fmt(x['frame_mae'])} | "
+                         f"{_fmt(x['frame_bias'])} | {_fmt(x['peak_mae'])} | "
+                         f"{_fmt(x['peak_bias'])} | {_fmt(x['peak_max_err'])} | "
+                         f"{_fmt(x['coverage'])} | no target |")
+                continue
             met = "" if x["peak_mae"] is None else ("met" if x["peak_mae"] <= tgt[m]
                                                     else "**missed**")
             L.append(f"| {g} | {e['clips']} | {_fmt(e['detected'])} | {m} | "
