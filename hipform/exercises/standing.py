@@ -317,6 +317,7 @@ class StepDown(StandingEngine):
         if steady_pt == 0 and np.isfinite(kx).sum() >= 10:
             k3 = np.convolve(np.nan_to_num(kx, nan=float(np.nanmean(kx))), np.ones(3) / 3, "same")
             w = max(3, int(round(500.0 / (float(np.median(np.diff(exc.t))) or 33.3))))
+            w = min(w, len(k3))  # np.convolve 'same' returns max(len) samples
             trend = np.convolve(k3, np.ones(w) / w, "same")
             core = slice(w, len(k3) - w) if len(k3) > 2 * w + 3 else slice(0, len(k3))
             wob = float(np.std((k3 - trend)[core]))
