@@ -234,3 +234,38 @@ def test_calibration_roll_follows_a_rotated_camera():
     assert cal.state == "done"
     assert cal.roll_deg is not None and abs(cal.roll_deg - 6.0) < 0.5
     assert cal.baseline is not None and abs(abs(cal.baseline) - 6.0) < 0.5
+
+
+def test_session_end_writes_analysis_recordings_and_history(tmp_path: Path):
+    """--record from the start: the raw clip holds every captured frame; the session
+    folder has what analyze writes plus the "live" block; history gets the session."""
+    import cv2
+
+    from hipform.store import open_store
+
+    out, db = tmp_path / "sess", tmp_path / "h.db"
+    opts = LiveOptions(exercise="single_leg_squat", save=True, db=db, drop=False,
+                       record=True, out=out, window=False, subject="anna")
+    s = LiveSession(Src640(30, 30.0), PoseEstimator(standing_row()), opts, paced=False,
+                    engine_factory=ScriptedEngine, stream=io.StringIO())
+    summary = s.run()
+    assert summary["out"] == str(out) and summary["stored"] is not None
+    for f in ("analysis.json", "landmarks.npz", "metrics.csv", "run.json"):
+        assert (out / f).exists(), f
+    a = json.loads((out / "analysis.json").read_text())
+    live = a["live"]
+    assert live["frames_processed"] == 30 and live["stop_reason"] == "end of source"
+    assert [r["index"] for r in live["reps"]] == [0]
+    assert live["cues"][0]["code"] == "knee_valgus"
+    assert len(a["frames"]["t_ms"]) == 30
+    raw = out / "recordings" / "rec-1-raw.mp4"
+    ann = out / "recordings" / "rec-1-annotated.mp4"
+    assert raw.exists() and ann.exists()
+    assert not (tmp_path / ".sess.recording").exists()
+    cap = cv2.VideoCapture(str(raw))
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    cap.release()
+    assert n == 30
+    with open_store(db) as st:
+        rows = st.list_sessions()
+    assert len(rows) == 1
