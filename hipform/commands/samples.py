@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
             BarColumn,
             MofNCompleteColumn,
             Progress,
+            TaskID,
             TextColumn,
             TimeRemainingColumn,
         )
@@ -64,7 +65,7 @@ def register(app: typer.Typer) -> None:
                 spec, _ = SAMPLES[name]
                 task = prog.add_task(name, total=None)
 
-                def tick(i: int, n: int, task: int = task) -> None:
+                def tick(i: int, n: int, task: TaskID = task) -> None:
                     prog.update(task, completed=i + 1, total=n)
 
                 video, truth = write_clip(spec, out, truth=not no_truth, on_frame=tick)

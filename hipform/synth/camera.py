@@ -73,7 +73,8 @@ class Camera:
         d = np.asarray(target, float) - np.asarray(eye, float)
         yaw = math.degrees(math.atan2(-d[0], -d[2]))
         pitch = math.degrees(math.atan2(d[1], math.hypot(d[0], d[2])))
-        return cls(tuple(float(v) for v in eye), yaw, pitch, roll, focal_px, width, height)
+        pos = (float(eye[0]), float(eye[1]), float(eye[2]))
+        return cls(pos, yaw, pitch, roll, focal_px, width, height)
 
     @classmethod
     def orbit(

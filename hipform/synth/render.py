@@ -296,7 +296,7 @@ class Renderer:
                 self._ellipsoid(c, Rc, pr.radii, pr.color, img, zb)
         out = np.clip(img, 0, 255).astype(np.uint8)
         if self.blur > 0:
-            out = cv2.GaussianBlur(out, (0, 0), self.blur)
+            return np.asarray(cv2.GaussianBlur(out, (0, 0), self.blur), np.uint8)
         return out
 
     def _shadows(self, img: np.ndarray, pts: np.ndarray) -> None:

@@ -261,7 +261,7 @@ def build_truth(m: Motion, camera: Camera, clip_name: str, *, metrics: Any = Non
         "baseline_obliquity_deg": None if base is None else round(base, 3),
         "n_reps": len(reps),
         "reps": reps,
-        "faults": sorted({f["code"] for r in reps for f in r["faults"]}),
+        "faults": sorted({f["code"] for f in rep_faults(m, p.exercise == "bridge")}),
         "frames": frames,
     }
 
