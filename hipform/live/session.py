@@ -497,6 +497,8 @@ class LiveSession:
             hud = self._hud(metrics, t, hud_guidance)
             img = draw_overlay(fr.bgr.copy() if rec is not None and rec.active else fr.bgr,
                                smooth, hud)
+            if self.window is not None:
+                _draw_key_hint(img)
             if rec is not None and rec.active:
                 rec.annotated(img)
             self._last_img = img
@@ -815,6 +817,24 @@ class LiveSession:
         import sys
 
         sys.stderr.write(f"hipform: warning: {msg}\n")
+
+
+KEY_HINT = "q quit | space pause | e exercise | s side | c calibrate | r record"
+
+
+def _draw_key_hint(img: np.ndarray) -> None:
+    """The keys, small, top right of the window picture (BGR uint8 (H, W, 3), in place)."""
+    import cv2
+
+    h, w = img.shape[:2]
+    scale = max(0.4, min(h, w) / 1200)
+    (tw, th), base = cv2.getTextSize(KEY_HINT, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    if tw + 16 > w * 0.6:  # too narrow a picture: leave the HUD room
+        return
+    x, y = w - tw - 8, th + 8
+    cv2.rectangle(img, (x - 4, y - th - 4), (x + tw + 4, y + base + 2), (25, 25, 25), -1)
+    cv2.putText(img, KEY_HINT, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (200, 200, 200), 1,
+                cv2.LINE_AA)
 
 
 def _q(a: np.ndarray, p: float) -> float | None:
