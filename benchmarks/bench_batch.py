@@ -215,8 +215,8 @@ def _markdown(r: dict) -> str:
         f"{s['repeats']} round(s), medians. {r['machine']['note']}.",
         "Wall time includes starting the workers (and Ray) and loading the model.",
         "",
-        "| configuration | workers | clips ok | wall (s) | clips/min | median s per clip "
-        "(in its worker) | worker CPU s per clip | cores busy | rows = 1 worker's |",
+        "| configuration | workers | clips ok (1st round) | wall (s) | clips/min | median s "
+        "per clip (in its worker) | worker CPU s per clip | cores busy | rows = 1 worker's |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for c in r["configs"]:
@@ -237,7 +237,8 @@ def _markdown(r: dict) -> str:
     p = r["projection"]
     fails = sorted({x for c in r["configs"] for x in c["reasons"]})
     if fails:
-        lines += ["", "Clips that failed (same clip in every configuration): "
+        lines += ["", "Failures seen (a clip failing in some runs only means the code "
+                  "changed between runs): "
                   + "; ".join(f"`{x}`" for x in fails[:2])]
     lines += [
         "",
