@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hipform.batch.clips import Clip, discover_clips, fingerprint
+from hipform.batch.clips import VIDEO_EXTS, Clip, discover_clips, fingerprint
 from hipform.batch.scores import (
     atomic_write_text,
     failed_row,
@@ -241,6 +241,9 @@ def run_batch(
     if opts.retries < 0:
         raise ConfigError(f"retries must be >= 0, got {opts.retries}")
     clips = list(source) if isinstance(source, list) else discover_clips(source, exclude=out)
+    if not clips and not isinstance(source, list):
+        raise HipformError(f"{source}: no video clips found (looked for "
+                           f"{', '.join(VIDEO_EXTS[:6])}, ... files)")
     _check_settings(opts)
     try:
         out.mkdir(parents=True, exist_ok=True)

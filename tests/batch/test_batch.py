@@ -238,6 +238,13 @@ def test_run_batch_stop_event_and_clip_list(clip_folder: Path, tmp_path: Path) -
     assert res.exit_code == 0 and [r["clip"] for r in res.rows] == ["one.avi"]
 
 
+def test_folder_without_clips_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.txt").write_text("no clips here")
+    p = run_cli([str(tmp_path / "in"), "--out", str(tmp_path / "o"), "--no-save", *FAKE])
+    assert p.returncode == 1 and "no video clips found" in p.stderr
+
+
 def test_missing_input_is_a_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "m.csv").write_text("file\nx.mp4\n")
     p = run_cli([str(tmp_path / "m.csv"), "--out", str(tmp_path / "o"), "--no-save", *FAKE])
