@@ -89,10 +89,12 @@ class _Worker:
         self.proc.start()
         child.close()
         self.task: dict[str, Any] | None = None
-        self.started = time.monotonic()
+        self.sent_at = time.monotonic()
+        self.timed_out = False
 
     def send(self, task: dict[str, Any]) -> None:
         self.task = task
+        self.sent_at = time.monotonic()
         self.conn.send(task)
 
     def stop(self, timeout: float) -> None:
@@ -121,14 +123,17 @@ def run_local(
     stop: threading.Event,
     start_method: str = "spawn",
     stop_timeout: float = 10.0,
+    clip_timeout: float | None = None,
 ) -> None:
     """Run ``tasks`` on ``workers`` processes; call ``on_result(record)`` in this
     thread as each clip finishes (in completion order).
 
     ``on_dead(task, why)`` is called when the worker running ``task`` died; it returns
     the task to retry (requeued first) or None when the clip is given up (the callback
-    then records the failure itself). Returns when every task is done or ``stop`` is
-    set (running clips are then interrupted and not recorded).
+    then records the failure itself). A worker still on one clip after
+    ``clip_timeout`` seconds is killed and handled like a worker that died. Returns when
+    every task is done or ``stop`` is set (running clips are then interrupted and not
+    recorded).
     """
     if not tasks:
         return
@@ -149,6 +154,12 @@ def run_local(
                 if w.task is None and queue:
                     w.send(queue.popleft())
             busy = [w for w in pool if w.task is not None]
+            if clip_timeout is not None:
+                now = time.monotonic()
+                for w in busy:
+                    if not w.timed_out and now - w.sent_at > clip_timeout:
+                        w.timed_out = True
+                        w.proc.kill()
             ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in pool], timeout=0.25)
             if not ready:
                 continue
@@ -170,7 +181,9 @@ def run_local(
                 pool.remove(w)
                 w.conn.close()
                 if w.task is not None:
-                    why = f"worker process died (exit code {code}) while analysing this clip"
+                    why = (f"timed out after {clip_timeout:g} s (worker killed)"
+                           if w.timed_out else
+                           f"worker process died (exit code {code}) while analysing this clip")
                     again = on_dead(w.task, why)
                     if again is not None:
                         queue.appendleft(again)

@@ -76,6 +76,8 @@ class BatchOptions:
     again). ``analyze_fn``/``estimator_fn``: ``"module:function"`` specs of the analyse
     function and the estimator factory (dependency injection for tests; the defaults
     are ``hipform.pipeline.analyze_video`` and ``hipform.pose.open_estimator``).
+    ``clip_timeout`` (seconds, local engine only): a clip still running after it has its
+    worker killed, then it is retried like a clip whose worker died.
     """
 
     exercise: str = "auto"
@@ -93,6 +95,7 @@ class BatchOptions:
     db: str | None = None
     force: bool = False
     start_method: str = "spawn"
+    clip_timeout: float | None = None
     analyze_fn: str = DEFAULT_ANALYZE
     estimator_fn: str | None = DEFAULT_ESTIMATOR
 
@@ -238,6 +241,8 @@ def run_batch(
     t0 = time.perf_counter()
     if opts.engine not in ("local", "ray"):
         raise ConfigError(f"engine must be 'local' or 'ray', got {opts.engine!r}")
+    if opts.clip_timeout is not None and opts.clip_timeout <= 0:
+        raise ConfigError(f"clip timeout must be > 0 s, got {opts.clip_timeout}")
     if opts.retries < 0:
         raise ConfigError(f"retries must be >= 0, got {opts.retries}")
     clips = list(source) if isinstance(source, list) else discover_clips(source, exclude=out)
@@ -281,7 +286,8 @@ def run_batch(
 
     def record_dead(task: dict[str, Any], why: str) -> None:
         c = task["clip"]
-        rec = make_record(task, status="failed", reason=why, error="WorkerDied",
+        err = "Timeout" if why.startswith("timed out") else "WorkerDied"
+        rec = make_record(task, status="failed", reason=why, error=err,
                           attempts=int(task.get("attempt", 1)),
                           row=failed_row(clip=c["rel"], subject=c.get("subject"),
                                          session=c.get("session"),
@@ -315,10 +321,12 @@ def run_batch(
             from hipform.batch.local import run_local
 
             run_local(tasks, cfg, workers=workers, on_result=on_result,
-                      on_dead=on_dead_local, stop=stop, start_method=opts.start_method)
+                      on_dead=on_dead_local, stop=stop, start_method=opts.start_method,
+                      clip_timeout=opts.clip_timeout)
     finally:
         if store_ctx is not None:
             store_ctx.close()
+        _clean_partials(clips_dir)  # left by workers killed mid-clip (timeout, crash)
         result = _finish(out, clips, records, skipped, stop, t0, engine, opts)
     return result
 

@@ -69,6 +69,10 @@ def register(app: typer.Typer) -> None:
         retries: Annotated[int, typer.Option(
             min=0, help="Extra attempts for a clip whose worker process died (a clip that "
             "fails with an error is not retried).")] = 1,
+        timeout: Annotated[float | None, typer.Option(
+            min=0.1, help="Seconds a clip may take before its worker is killed (then it "
+            "is retried like a dead worker, and failed). Local engine only. "
+            "[default: no limit]")] = None,
         force: Annotated[bool, typer.Option(
             "--force", help="Redo every clip, even those already done.")] = False,
         save: Annotated[bool, typer.Option(
@@ -128,6 +132,7 @@ def register(app: typer.Typer) -> None:
             save=save,
             db=str(db) if db else None,
             force=force,
+            clip_timeout=timeout,
         )
         if analyze_fn:
             opts.analyze_fn = analyze_fn

@@ -282,3 +282,16 @@ def test_bad_override_stops_before_any_clip(clip_folder: Path, tmp_path: Path) -
                  "--set", "knee_valgus.nope=3", *FAKE])
     assert p.returncode == 1 and "knee_valgus.nope" in p.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_clip_timeout_kills_the_worker_and_fails_the_clip(clip_folder: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HIPFORM_FAKE_SLEEP", "30")
+    clips = scan_folder(clip_folder)[:2]
+    t0 = time.monotonic()
+    res = run_batch(clips, tmp_path / "out", BatchOptions(workers=2, retries=0,
+                                                          clip_timeout=1.0, **FAKE_OPTS))
+    assert time.monotonic() - t0 < 20
+    assert res.failed == 2 and res.exit_code == 3
+    assert {r["error"] for r in res.rows} == {"Timeout"}
+    assert all("timed out after 1 s" in r["reason"] for r in res.rows)
