@@ -282,10 +282,10 @@ class LiveSession:
         self.wrong_view_ms = 1000.0 * _profile_get(self.profile, "view.wrong_view_s", 1.0)
         self.out_view_ms = 1000.0 * _profile_get(self.profile, "view.out_of_view_s", 0.5)
         # per-frame records (raw landmarks of every processed frame)
-        self._xyzv: list[np.ndarray] = []
-        self._world: list[np.ndarray] = []
-        self._t: list[int] = []
-        self._idx: list[int] = []
+        # one tuple per frame fed to the engine, appended in one step so an interrupt
+        # can never leave the columns of different lengths:
+        # (xyzv (33, 4) float32 px, world (33, 3) float32 m, t_ms, source frame index)
+        self._rows: list[tuple[np.ndarray, np.ndarray, int, int]] = []
         self.latency_ms: list[float] = []
         self.model_ms: list[float] = []
         self.step_ms: list[float] = []  # main-thread work per frame (everything but the model)
@@ -312,7 +312,8 @@ class LiveSession:
         self._results: queue.Queue = queue.Queue(maxsize=2)
         self._stop = threading.Event()
         self._infer_error: BaseException | None = None
-        self.frames_processed = 0
+        self.frames_shown = 0  # frames taken from the model, paused ones included
+        self._interrupt = False
         self.t_start = 0.0
         self.t_end = 0.0
 
@@ -377,18 +378,23 @@ class LiveSession:
                               daemon=True)
         th.start()
         interrupted = False
+        prev_handler = self._catch_sigint()
         try:
             self._loop()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # a second Ctrl-C, or no handler (not the main thread)
             interrupted = True
             self.stop_reason = "interrupted"
         finally:
+            if prev_handler is not None:
+                import signal
+
+                signal.signal(signal.SIGINT, prev_handler)
             self._stop.set()
             grabber.stop()
             th.join(5.0)
             self.t_end = self.clock()
             if self.recorder is not None and self.recorder.active:
-                self.recorder.stop(self._t[-1] if self._t else 0)
+                self.recorder.stop(self._last_t(0) or 0)
             if self.voice is not None:
                 self.voice.close()
             if self.window is not None:
@@ -397,7 +403,7 @@ class LiveSession:
             raise self._infer_error
         err = grabber.error
         if err is not None and not self.stop_reason:
-            if not self._t:  # nothing seen: the source error is the whole story
+            if not self._rows:  # nothing seen: the source error is the whole story
                 raise err
             # frames were seen: end cleanly, keep them, and say why it stopped
             kind = "camera" if isinstance(err, CameraError) else "source"
@@ -407,9 +413,30 @@ class LiveSession:
             disc = bool(getattr(self.source, "disconnected", False))
             self.stop_reason = "camera disconnected" if disc else "end of source"
 
+    def _catch_sigint(self) -> Any:
+        """Ctrl-C ends the session between two frames (never in the middle of one, so
+        the engine and the saved landmarks stay consistent); a second Ctrl-C interrupts
+        at once. Returns the previous handler (None when not on the main thread)."""
+        import signal
+
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def handler(signum: int, frame: Any) -> None:
+            if self._interrupt:
+                raise KeyboardInterrupt
+            self._interrupt = True
+
+        prev = signal.getsignal(signal.SIGINT)
+        signal.signal(signal.SIGINT, handler)
+        return prev if prev is not None else signal.SIG_DFL
+
     def _loop(self) -> None:
         max_s = self.opts.max_seconds
         while True:
+            if self._interrupt:
+                self.stop_reason = "interrupted"
+                return
             if max_s is not None and self.clock() - self.t_start >= max_s:
                 self.stop_reason = "max_seconds"
                 return
@@ -453,11 +480,9 @@ class LiveSession:
         hud_guidance = ""
         metrics = None
         if not self.paused:
-            self._xyzv.append(xyzv)
-            self._world.append(np.full((N_LANDMARKS, 3), np.nan, np.float32)
-                               if world is None else np.asarray(world, np.float32))
-            self._t.append(t)
-            self._idx.append(int(fr.index))
+            self._rows.append((xyzv, np.full((N_LANDMARKS, 3), np.nan, np.float32)
+                               if world is None else np.asarray(world, np.float32), t,
+                               int(fr.index)))
             self.model_ms.append(model_ms)
             assert self.calib is not None
             calibrating = self.calib.active and self._needs_calibration()
@@ -471,7 +496,7 @@ class LiveSession:
                 sworld = self.world_smoother(pad, t)[None, :, :3]
             lm1 = Landmarks(smooth[None], np.array([t], np.int64), w, h, sworld)
             metrics = compute_metrics(lm1, baseline_obliquity=base, reasons=False)
-            events = self.engine.update(len(self._t) - 1, t, smooth, metrics)
+            events = self.engine.update(len(self._rows) - 1, t, smooth, metrics)
             for ev in events:
                 self._on_event(ev)
             code = self._guidance(smooth, int(metrics.view[0]), t)
@@ -481,7 +506,7 @@ class LiveSession:
                 hud_guidance = "Stand still, facing the camera: calibrating..."
         else:
             hud_guidance = "Paused: press space to continue."
-        self.frames_processed += 1
+        self.frames_shown += 1
         now = time.perf_counter()
         if self._last_done is not None:
             dt = now - self._last_done
@@ -507,6 +532,15 @@ class LiveSession:
         self.step_ms.append((done - t_step) * 1000.0)
         self.step_cpu_ms.append((time.thread_time() - c_step) * 1000.0)
         return img
+
+    @property
+    def frames_processed(self) -> int:
+        """Frames fed to the engine (and saved): paused frames are not counted."""
+        return len(self._rows)
+
+    def _last_t(self, default: int | None) -> int | None:
+        rows = self._rows
+        return int(rows[-1][2]) if rows else default
 
     def _needs_calibration(self) -> bool:
         """Lying exercises (bridge) need no standing baseline."""
@@ -623,7 +657,7 @@ class LiveSession:
         """Apply a key action; True when the session must end."""
         if action is None:
             return False
-        t = self._t[-1] if self._t else 0
+        t = self._last_t(0) or 0
         if action == "quit":
             self.stop_reason = "quit key"
             return True
@@ -655,7 +689,7 @@ class LiveSession:
         self.exercise = name
         self.switched = True
         if self.calib is not None and self.calib.state == "not_needed" and name != "bridge":
-            self.calib.restart(self._t[-1] if self._t else None)
+            self.calib.restart(self._last_t(None))
         if hasattr(self.engine, "set_exercise"):
             self.engine.set_exercise(name)
         else:
@@ -690,22 +724,24 @@ class LiveSession:
     def landmarks(self) -> Landmarks:
         """RAW landmarks of every processed frame (T, 33, 4) with their timestamps."""
         w, h = self.size or (1, 1)
-        if not self._t:
+        rows = list(self._rows)
+        if not rows:
             return Landmarks.empty(w, h)
         info = dict(getattr(self.source, "info", {}) or {})
         g = self._grabber
         info.update({
             "kind": "live",
-            "frames_captured": g.captured if g else len(self._t),
+            "frames_captured": g.captured if g else len(rows),
             "frames_dropped": g.dropped if g else 0,
-            "frames_processed": len(self._t),
+            "frames_processed": len(rows),
         })
         model = {"name": getattr(self.est, "name", None), "sha256": getattr(self.est, "sha256",
                                                                            None)}
         meta = {"source": info, "model": model, "stride": 1,
-                "frame_index": [int(i) for i in self._idx]}
-        world = np.stack(self._world)
-        return Landmarks(np.stack(self._xyzv), np.array(self._t, np.int64), w, h,
+                "frame_index": [r[3] for r in rows]}
+        world = np.stack([r[1] for r in rows])
+        return Landmarks(np.stack([r[0] for r in rows]), np.array([r[2] for r in rows],
+                                                                  np.int64), w, h,
                          None if not np.isfinite(world).any() else world, meta)
 
     def live_summary(self) -> dict[str, Any]:
@@ -732,9 +768,10 @@ class LiveSession:
             "calibration": self.calib.to_dict() if self.calib else None,
             "frames_captured": g.captured if g else 0,
             "frames_dropped": g.dropped if g else 0,
-            "frames_processed": self.frames_processed,
+            "frames_processed": len(self._rows),
+            "frames_shown": self.frames_shown,
             "wall_s": round(wall, 3),
-            "fps": round(self.frames_processed / wall, 2),
+            "fps": round(self.frames_shown / wall, 2),
             "latency_ms": {"median": _q(lat, 50), "p95": _q(lat, 95)},
             "model_ms": {"median": _q(mod, 50), "p95": _q(mod, 95)},
             "step_ms": {"median": _q(np.array(self.step_ms), 50),

@@ -222,3 +222,23 @@ def test_source_error_before_any_frame_is_raised():
                     stream=io.StringIO())
     with pytest.raises(CameraError, match="camera 0"):
         s.run_loop()
+
+
+def test_ctrl_c_ends_between_frames_and_restores_the_handler():
+    import os
+    import signal
+    import threading
+
+    before = signal.getsignal(signal.SIGINT)
+    src = FakeSource(3000, 100.0)  # 30 s
+    opts = LiveOptions(exercise="single_leg_squat", window=False, save=False, drop=False)
+    s = LiveSession(src, SlowEstimator(2.0), opts, paced=True, engine_factory=NullEngine,
+                    stream=io.StringIO())
+    threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    t0 = time.perf_counter()
+    s.run_loop()
+    assert time.perf_counter() - t0 < 3.0
+    assert s.stop_reason == "interrupted"
+    lm = s.landmarks()  # consistent: every column has one row per frame fed
+    assert 10 < len(lm) == s.frames_processed == s.engine.n
+    assert signal.getsignal(signal.SIGINT) is before
