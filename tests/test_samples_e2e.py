@@ -21,7 +21,7 @@ CLIPS = ["sls_clean", "sls_faulty", "bridge_clean", "bridge_arching", "stepdown_
          "stepdown_hipdrop"]
 #: fault codes of the truth -> cue/fault codes hipform must raise for them
 EXPECTED = {"knee_valgus": {"knee_valgus", "knee_medial"}, "hip_drop": {"hip_drop"},
-            "lumbar_extension": {"lumbar_arch"}}
+            "lumbar_extension": {"lumbar_arch"}, "lumbar_arch": {"lumbar_arch"}}
 FORM_FAULTS = {"knee_valgus", "knee_medial", "hip_drop", "lumbar_arch"}
 
 
