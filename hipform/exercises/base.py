@@ -252,7 +252,8 @@ class EngineBase:
         else:
             meas = self.measure(row, fm)
         exc = self.seg.update(i, t_ms, meas["drive"], meas)
-        if self.seg.phase == REST and exc is None and math.isfinite(meas["drive"]):
+        if (self.seg.phase == REST and exc is None and not self.seg.closing
+                and math.isfinite(meas["drive"])):
             self._rest_meas.append((float(t_ms), meas))
             while self._rest_meas and self._rest_meas[0][0] < t_ms - 1000.0:
                 self._rest_meas.popleft()

@@ -11,14 +11,14 @@ window becomes the new rest level). It then follows the excursion (phases ``out`
 as a rep only if its peak (3-frame mean) reached ``min_excursion`` above the baseline,
 so noise around a threshold can start an excursion but never completes a rep, and a dip
 during the return cannot double-count (re-entering needs ``enter`` again from a fresh
-baseline).
+baseline). The finished excursion is handed over once its tail has fallen below 10 % of
+the excursion (or ``close_ms`` after the exit), so the tempo fit sees the whole return.
 
-Tempo (:func:`measure_tempo`) fits straight lines to the parts of the way out and the way
-back that lie between 20 % and 80 % of the excursion, and extrapolates them to the
-baseline and the peak: the time out, the hold at the peak and the time back are exact
-for constant-speed movements and do not depend on where the enter/exit thresholds lie.
-For smooth (bell-shaped velocity) movements the extrapolation under-reads the time out
-and back (about 0.7 x for a pure half-cosine profile) and over-reads the hold.
+Tempo (:func:`measure_tempo`) fits the way out and the way back, each as a
+constant-speed or a smooth (raised-cosine, bell-shaped speed) ramp, whichever fits
+better, over the part between 10 % and 90 % of the excursion, and extends them to the
+rest level and the peak. The time out, the hold and the time back are exact for either
+shape and do not depend on where the enter/exit thresholds lie.
 """
 
 from __future__ import annotations
@@ -106,18 +106,67 @@ def _fit_line(t: np.ndarray, s: np.ndarray, lo: int, hi: int) -> tuple[float, fl
     return float(ss.mean() - b * tm), b
 
 
+_SHAPES = ("linear", "cosine")
+
+
+def _ease(u: np.ndarray, shape: str) -> np.ndarray:
+    u = np.clip(u, 0.0, 1.0)
+    return u if shape == "linear" else 0.5 - 0.5 * np.cos(np.pi * u)
+
+
+def _ease_inv(f: np.ndarray, shape: str) -> np.ndarray:
+    f = np.clip(f, 1e-3, 1.0 - 1e-3)
+    return f if shape == "linear" else np.arccos(1.0 - 2.0 * f) / np.pi
+
+
+@dataclass(frozen=True)
+class _Ramp:
+    ta: float      # time (ms) the ramp leaves its start level
+    tb: float      # time it reaches its end level
+    shape: str
+
+
+def _fit_ramp(t: np.ndarray, s: np.ndarray, base: float, peak: float, idx: np.ndarray,
+              rising: bool, shape: str) -> _Ramp | None:
+    """Fit one ramp of the given shape ("linear": constant speed; "cosine": smooth,
+    bell-shaped speed) between ``base`` and ``peak`` on samples ``idx``: a straight line
+    through the eased progress, extended to 0 and 1."""
+    if len(idx) < 2 or peak <= base:
+        return None
+    tt = t[idx]
+    u = _ease_inv((s[idx] - base) / (peak - base), shape)
+    v = u if rising else 1.0 - u          # fraction of the ramp's time elapsed
+    tm = tt.mean()
+    den = float(((tt - tm) ** 2).sum())
+    if den <= 0:
+        return None
+    b = float(((tt - tm) * (v - v.mean())).sum() / den)
+    if not b > 0:
+        return None
+    a = float(v.mean() - b * tm)
+    return _Ramp(-a / b, (1.0 - a) / b, shape)
+
+
+def _model(t: np.ndarray, base: float, peak: float, up: _Ramp, dn: _Ramp) -> np.ndarray:
+    amp = peak - base
+    rise = base + amp * _ease((t - up.ta) / max(up.tb - up.ta, 1e-6), up.shape)
+    fall = base + amp * _ease(1.0 - (t - dn.ta) / max(dn.tb - dn.ta, 1e-6), dn.shape)
+    return np.minimum(rise, fall)
+
+
 def measure_tempo(t: np.ndarray, s: np.ndarray, base: float) -> Tempo | None:
     """Tempo of one excursion (see module docstring).
 
-    The way out and the way back are each fitted by a straight line over the samples
-    between 20 % and 80 % of the excursion. The peak level P is then the least-squares fit
-    of the trapezoid ``min(line_out(t), P, line_back(t))`` to the samples above 80 %
-    (P = where the lines meet for a V-shaped turn), and the rest level the median of the
-    samples just before the movement.
+    The way out and the way back are each fitted over the samples between 10 % and 90 %
+    of the excursion, as a constant-speed (linear) or a smooth (raised-cosine) ramp,
+    whichever fits better, and extended to the rest level and the peak. The peak level is
+    chosen by least squares of the whole model ``min(rise(t), fall(t))`` over the
+    excursion (which also handles a V-shaped turn with no hold); the rest level is then
+    re-estimated from the samples just before the movement and the fit repeated.
 
     Args:
         t: float64 (N,) ms; s: float64 (N,) drive (degrees); samples from before the
-            movement started until after it returned below 20 % of the excursion.
+            movement started until after it returned below 10-20 % of the excursion.
         base: rest level of ``s`` (the segmenter's baseline).
     Returns:
         A :class:`Tempo`, or None if the excursion is too short to measure.
@@ -128,50 +177,84 @@ def measure_tempo(t: np.ndarray, s: np.ndarray, base: float) -> Tempo | None:
         return None
     sm = _smooth3(s)
     ip = int(np.argmax(sm))
-    peak = float(sm[ip])
-    amp = peak - base
-    if amp <= 0:
+    peak0 = float(sm[ip])
+    amp0 = peak0 - base
+    if amp0 <= 0:
         return None
-    l20, l80 = base + LO * amp, base + (1 - LO) * amp
-    below = np.nonzero(s[: ip + 1] < l20)[0]
-    i20d = int(below[-1]) if len(below) else 0
-    above = np.nonzero(s[i20d : ip + 1] >= l80)[0]
-    i80d = i20d + int(above[0]) if len(above) else ip
-    above_u = np.nonzero(s[ip:] >= l80)[0]
-    i80u = ip + int(above_u[-1]) if len(above_u) else ip
-    below_u = np.nonzero(s[i80u:] < l20)[0]
-    i20u = i80u + int(below_u[0]) if len(below_u) else len(s) - 1
+    l_lo, l_hi = base + LO * amp0, base + (1 - LO) * amp0
+    below = np.nonzero(s[: ip + 1] < l_lo)[0]
+    i_lo_d = int(below[-1]) if len(below) else 0
+    above = np.nonzero(s[i_lo_d : ip + 1] >= l_hi)[0]
+    i_hi_d = i_lo_d + int(above[0]) if len(above) else ip
+    above_u = np.nonzero(s[ip:] >= l_hi)[0]
+    i_hi_u = ip + int(above_u[-1]) if len(above_u) else ip
+    below_u = np.nonzero(s[i_hi_u:] < l_lo)[0]
+    i_lo_u = i_hi_u + int(below_u[0]) if len(below_u) else len(s) - 1
 
-    def ramp(lo: int, hi: int) -> tuple[float, float] | None:
+    def window(lo: int, hi: int) -> np.ndarray:
         # interior samples of the ramp when there are enough, else include the ends
-        line = _fit_line(t, s, lo + 1, hi - 1) if hi - lo >= 4 else None
-        return line if line is not None else _fit_line(t, s, lo, hi)
+        return np.arange(lo + 1, hi) if hi - lo >= 4 else np.arange(lo, hi + 1)
 
-    up, down = ramp(i20d, i80d), ramp(i80u, i20u)
-    if up is None or down is None or up[1] <= 0 or down[1] >= 0:
-        t0, t1 = float(t[i20d]), float(t[i80d])
-        t2, t3 = float(t[i80u]), float(t[i20u])
-    else:
-        def at(line: tuple[float, float], level: float) -> float:
-            return (level - line[0]) / line[1]
+    iu, idn = window(i_lo_d, i_hi_d), window(i_hi_u, i_lo_u)
+    core = np.arange(i_lo_d, i_lo_u + 1)
 
-        # refine the peak level: least-squares fit of min(up(t), P, down(t)) to the
-        # samples above 80 %, P between 80 % and where the two ramps meet
-        tx = (down[0] - up[0]) / (up[1] - down[1])
-        apex = up[0] + up[1] * tx
-        win = (t >= at(up, l80)) & (t <= at(down, l80))
-        if win.sum() >= 3 and apex > l80:
-            tw, sw = t[win], s[win]
-            env = np.minimum(up[0] + up[1] * tw, down[0] + down[1] * tw)
-            cands = np.linspace(l80, apex, 241)
-            err = ((sw[None, :] - np.minimum(env[None, :], cands[:, None])) ** 2).sum(axis=1)
-            peak = float(cands[int(np.argmin(err))])
-        # refine the rest level from the samples before the movement
-        pre = t < at(up, base)
+    def search(b0: float, shapes: tuple[str, ...]) -> tuple[float, float, _Ramp, _Ramp] | None:
+        """Least-squares peak level (coarse then fine grid) and ramp shapes."""
+        best = None
+        a0 = peak0 - b0
+        lo, hi = b0 + 0.85 * a0, peak0 + 0.05 * a0
+        for _ in range(2):
+            for p in np.linspace(lo, hi, 13):
+                ups = [_fit_ramp(t, s, b0, float(p), iu, True, sh) for sh in shapes]
+                dns = [_fit_ramp(t, s, b0, float(p), idn, False, sh) for sh in shapes]
+                # each ramp's shape is chosen on the whole excursion, corners included
+                for up in ups:
+                    for dn in dns:
+                        if up is None or dn is None:
+                            continue
+                        m = _model(t[core], b0, float(p), up, dn)
+                        rss = float(((s[core] - m) ** 2).sum())
+                        if best is None or rss < best[0]:
+                            best = (rss, float(p), up, dn)
+            if best is None:
+                return None
+            step = (hi - lo) / 12
+            lo, hi = best[1] - step, best[1] + step
+        return best
+
+    def fit(b0: float) -> tuple[float, float, _Ramp, _Ramp] | None:
+        lin = search(b0, ("linear",))
+        anyshape = search(b0, _SHAPES)
+        # a smooth ramp must explain the data clearly better (>= 10 % less squared error)
+        # than constant speed; on short, noisy excursions the two are easily confused
+        best = lin if (anyshape is None or (lin is not None and anyshape[0] > 0.9 * lin[0])) \
+            else anyshape
+        return None if best is None else (b0, best[1], best[2], best[3])
+
+    res = fit(base)
+    if res is not None:
+        pre = t < res[2].ta - 100.0
         if pre.sum() >= 5:
-            base = float(np.median(s[pre][-15:]))
-        t0, t1 = at(up, base), at(up, peak)
-        t2, t3 = at(down, peak), at(down, base)
+            res = fit(float(np.median(s[pre][-15:]))) or res
+    if res is None:
+        t0, t1 = float(t[i_lo_d]), float(t[i_hi_d])
+        t2, t3 = float(t[i_hi_u]), float(t[i_lo_u])
+    else:
+        _, _, up, dn = res
+        t0, t1, t2, t3 = up.ta, up.tb, dn.ta, dn.tb
+        if t2 < t1:
+            # the ramps overlap: no hold (a V-shaped turn); turn where they cross
+            lo_t, hi_t = t2, t1
+            for _ in range(40):
+                mid_t = 0.5 * (lo_t + hi_t)
+                tm = np.array([mid_t])
+                rise = _ease((tm - up.ta) / max(up.tb - up.ta, 1e-6), up.shape)[0]
+                fall = _ease(1.0 - (tm - dn.ta) / max(dn.tb - dn.ta, 1e-6), dn.shape)[0]
+                if rise < fall:
+                    lo_t = mid_t
+                else:
+                    hi_t = mid_t
+            t1 = t2 = 0.5 * (lo_t + hi_t)
     t1 = max(t1, t0)
     t2 = max(t2, t1)
     t3 = max(t3, t2)
@@ -214,6 +297,9 @@ class RepSegmenter:
     _start_pos: int = 0
     _start_t: float = 0.0
     _last_accept: float = 0.0
+    close_ms: float = 500.0
+    _closing: bool = False
+    _closing_t: float = 0.0
 
     @property
     def baseline(self) -> float:
@@ -229,11 +315,43 @@ class RepSegmenter:
         return self._peak
 
     def reset(self) -> None:
+        self._closing = False
         self.phase = REST
         self._rest.clear()
         self._pre.clear()
         self._act = []
         self._base = self._peak = float("nan")
+
+    def _rest_step(self, smp: _Sample) -> None:
+        """One frame at rest: maybe start an excursion, else update the rest baseline."""
+        t_ms, s = smp.t, smp.s
+        base = self.baseline
+        if math.isfinite(base) and s > base + self.enter:
+            self._base = base
+            self._act = list(self._pre) + [smp]
+            self._start_pos = len(self._pre)
+            self._start_t = float(t_ms)
+            self._peak = float(s)
+            self.phase = OUT
+            return
+        if not math.isfinite(base) or s <= base + self.exit:
+            self._rest.append((float(t_ms), float(s)))
+            self._last_accept = float(t_ms)
+        elif t_ms - self._last_accept > 2.0 * self.rest_window_ms:
+            # settled between exit and enter for a while: this is the new rest level
+            self._rest.clear()
+            self._rest.append((float(t_ms), float(s)))
+            self._last_accept = float(t_ms)
+        while self._rest and self._rest[0][0] < t_ms - self.rest_window_ms:
+            self._rest.popleft()
+        self._pre.append(smp)
+        while self._pre and self._pre[0].t < t_ms - self.preroll_ms:
+            self._pre.popleft()
+
+    @property
+    def closing(self) -> bool:
+        """True while the tail of a finished movement is still being recorded."""
+        return self._closing
 
     def _smoothed_last(self) -> float:
         vals = [x.s for x in self._act[-3:]]
@@ -247,36 +365,32 @@ class RepSegmenter:
         if s is None or not math.isfinite(s):
             return None
         smp = _Sample(int(i), float(t_ms), float(s), payload)
+        if self._closing:
+            if s >= self._base + self.exit:
+                # moving again before the tail was recorded: close without this frame
+                exc = self._finish()
+                self._rest_step(smp)
+                return exc
+            self._act.append(smp)
+            if (s < self._base + LO * (self._peak - self._base)
+                    or t_ms - self._closing_t >= self.close_ms):
+                return self._finish()
+            return None
         if self.phase == REST:
-            base = self.baseline
-            if math.isfinite(base) and s > base + self.enter:
-                self._base = base
-                self._act = list(self._pre) + [smp]
-                self._start_pos = len(self._pre)
-                self._start_t = float(t_ms)
-                self._peak = float(s)
-                self.phase = OUT
-                return None
-            if not math.isfinite(base) or s <= base + self.exit:
-                self._rest.append((float(t_ms), float(s)))
-                self._last_accept = float(t_ms)
-            elif t_ms - self._last_accept > 2.0 * self.rest_window_ms:
-                # settled between exit and enter for a while: this is the new rest level
-                self._rest.clear()
-                self._rest.append((float(t_ms), float(s)))
-                self._last_accept = float(t_ms)
-            while self._rest and self._rest[0][0] < t_ms - self.rest_window_ms:
-                self._rest.popleft()
-            self._pre.append(smp)
-            while self._pre and self._pre[0].t < t_ms - self.preroll_ms:
-                self._pre.popleft()
+            self._rest_step(smp)
             return None
 
         self._act.append(smp)
         self._peak = max(self._peak, self._smoothed_last())
         amp = self._peak - self._base
         if s < self._base + self.exit:
-            return self._finish()
+            if s < self._base + LO * amp:
+                return self._finish()
+            # back at rest; keep recording the tail (down to 10 % of the excursion, at
+            # most close_ms) so the tempo fit sees the whole return
+            self._closing, self._closing_t = True, float(t_ms)
+            self.phase = REST
+            return None
         if amp < self.min_excursion and t_ms - self._start_t > self.max_stuck_ms:
             # settled into a new posture: drop it and relearn the baseline
             self.reset()
@@ -318,6 +432,7 @@ class RepSegmenter:
             exc.tempo = measure_tempo(arr_t, arr_s, self._base)
         # back to rest: the frames after the excursion build a fresh baseline
         last = samples[-1]
+        self._closing = False
         self.phase = REST
         self._rest.clear()
         self._pre.clear()

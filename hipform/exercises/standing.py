@@ -308,8 +308,13 @@ class StepDown(StandingEngine):
         if fin.sum() >= 3:
             dt = float(np.median(np.diff(exc.t))) if len(exc.t) > 1 else 33.3
             lo = float(np.nanmin(free_h))
-            tol = max(0.01, 0.08 * (float(np.nanmax(free_h)) - lo))
-            rest_runs = _runs(np.nan_to_num(free_h, nan=np.inf) <= lo + tol)
+            tol = max(0.01, 0.1 * (float(np.nanmax(free_h)) - lo))
+            near = np.nan_to_num(free_h, nan=np.inf) <= lo + tol
+            # close gaps of up to 2 frames (landmark noise) before measuring the rest
+            for a, b in _runs(~near):
+                if b - a <= 2 and a > 0 and b < len(near):
+                    near[a:b] = True
+            rest_runs = _runs(near)
             longest = max((b - a for a, b in rest_runs), default=0) * dt / 1000.0
             if longest > cfg["touchdown_max_s"]:
                 steady_pt, why = 1, longest

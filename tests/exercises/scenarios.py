@@ -41,7 +41,7 @@ SCENARIOS: dict[str, Scenario] = {
     "step_down": Scenario(
         "step_down",
         (RepSpec(**SD), RepSpec(**SD, valgus=18, arms_out=True), RepSpec(**SD, lean=14, hip_drop=7),
-         RepSpec(**{**SD, "hold_s": 1.0}), RepSpec(**SD, wobble=0.08)),
+         RepSpec(**{**SD, "hold_s": 1.5}), RepSpec(**SD, wobble=0.08)),
         (F(), F({"knee_valgus", "knee_medial", "arm_strategy"}), F({"trunk_lean", "hip_drop"}),
          F({"unsteady"}), F({"unsteady"})),
         # Piva: clean 0; knee medial of the foot 2 + arm 1 = 3; trunk 1 + pelvis 1 = 2;
