@@ -340,6 +340,8 @@ def render_md(out: dict, fps: float) -> str:
                       f"{s['process_cpu_ms_per_frame_loop']:.1f} ms "
                       f"(+{s['process_cpu_extra_ms_per_frame']:.1f} ms = "
                       f"{s['process_cpu_extra_share_of_frame_time_pct']:.1f} % of frame time)"),
+        row(f"... the same extra CPU as a share of a {fps:.0f} fps frame ({1000 / fps:.1f} ms)",
+            lambda s: f"{100 * s['process_cpu_extra_ms_per_frame'] * fps / 1000:.1f} %"),
         row("target >= 30 frames/s (unpaced loop)",
             lambda s: "met" if s["target_fps_30_met"] else "**not met**"),
         row("target: all but the model <= 10 % of frame time (process CPU)",
