@@ -785,13 +785,7 @@ class LiveSession:
     def finish(self) -> dict[str, Any]:
         """Score and write the session (analysis.json etc. in ``out``), store it in the
         history unless ``save`` is off; returns the end-of-session summary."""
-        from hipform.pipeline import (
-            AnalyzeOptions,
-            _commit_dir,
-            _partial_dir,
-            score_landmarks,
-            write_outputs,
-        )
+        from hipform import pipeline as pl
 
         live = self.live_summary()
         out = self.out_dir()
@@ -809,37 +803,60 @@ class LiveSession:
                        "nothing saved", summary)
             return summary
         exercise = self.exercise if self.switched else self.opts.exercise
-        aopts = AnalyzeOptions(model=self.opts.model, exercise=exercise or "auto",
-                               side=self.side if self.switched else self.opts.side,
-                               profile=self.opts.profile, overrides=list(self.opts.overrides),
-                               write_video=False, write_report=self.opts.report,
-                               subject=self.opts.subject)
-        tmp = _partial_dir(out)
+        aopts = pl.AnalyzeOptions(model=self.opts.model, exercise=exercise or "auto",
+                                  side=self.side if self.switched else self.opts.side,
+                                  profile=self.opts.profile,
+                                  overrides=list(self.opts.overrides), write_video=False,
+                                  write_report=self.opts.report, subject=self.opts.subject,
+                                  save=self.opts.save, source_kind="live", db=self.opts.db)
+        # the same steps, in the same order, as pipeline.analyze_video: score, write,
+        # store (the report shows the history), report, then the folder appears at once
+        tmp = pl._partial_dir(out)
+        session_id = None
         try:
-            scored = score_landmarks(lm, aopts, profile=self.profile)
+            scored = pl.score_landmarks(lm, aopts, profile=self.profile)
             scored.analysis["live"] = live
-            analysis = write_outputs(tmp, scored, opts=aopts, elapsed_s=live["wall_s"])
-            _commit_dir(tmp, out)
+            analysis = pl.write_outputs(tmp, scored, opts=aopts, elapsed_s=live["wall_s"])
+            history: list[dict] = []
+            if aopts.save:
+                try:
+                    session_id, history = pl._store(analysis, aopts)
+                except HipformError as e:  # a busy/broken database must not lose the session
+                    self._warn(f"not stored in history: {e}")
+            if aopts.write_report:
+                thumb = self._thumb_source(len(lm))
+                thumbs = pl._thumbnails(thumb, scored) if thumb is not None else {}
+                pl._write_report(tmp / "report.html", analysis, thumbs, history)
+            pl._commit_dir(tmp, out)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            if session_id is not None:
+                pl._unstore(session_id, aopts)
             # never lose what was seen: keep the raw landmarks next to the failed output
             lm.save(out.with_name(out.name + ".landmarks.npz"))
             raise
         self._move_recordings(out)  # after the commit: a failed write never loses them
+        summary["stored"] = session_id
         summary["offline_reps"] = len(analysis.get("reps") or [])
-        if self.opts.save:
-            try:
-                from hipform.store import open_store
-
-                with open_store(self.opts.db) as st:
-                    summary["stored"] = st.save_analysis(analysis, subject=self.opts.subject,
-                                                         source_kind="live")
-            except HipformError as e:
-                self._warn(f"not stored in history: {e}")
         tally = ", ".join(f"{k} {v}" for k, v in sorted(live["fault_tally"].items())) or "none"
         self._emit("end", f"end  ({live['stop_reason']}): reps {summary['reps']}  faults "
                    f"{tally}  {live['fps']:.1f} fps  -> {out}", summary)
         return summary
+
+    def _thumb_source(self, n_rows: int) -> Path | None:
+        """The raw recording, when its frames are exactly the landmark rows (recorded
+        from the start, nothing dropped or paused), to cut fault thumbnails from."""
+        rec = self.recorder
+        if rec is None or self._rec_dir is None:
+            return None
+        raws = [f for f in rec.files if f["kind"] == "raw"]
+        if len(raws) != 1 or raws[0]["frames"] != n_rows or raws[0]["frames_dropped"]:
+            return None
+        g = self._grabber
+        if g is None or g.dropped or self.frames_shown != n_rows:
+            return None
+        p = self._rec_dir / raws[0]["file"]
+        return p if p.exists() else None
 
     def _move_recordings(self, out: Path) -> None:
         if self._rec_dir is None or not self._rec_dir.exists():

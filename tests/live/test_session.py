@@ -250,7 +250,7 @@ def test_session_end_writes_analysis_recordings_and_history(tmp_path: Path):
                     engine_factory=ScriptedEngine, stream=io.StringIO())
     summary = s.run()
     assert summary["out"] == str(out) and summary["stored"] is not None
-    for f in ("analysis.json", "landmarks.npz", "metrics.csv", "run.json"):
+    for f in ("analysis.json", "landmarks.npz", "metrics.csv", "run.json", "report.html"):
         assert (out / f).exists(), f
     a = json.loads((out / "analysis.json").read_text())
     live = a["live"]
