@@ -208,6 +208,12 @@ def _validate(data: dict[str, Any]) -> None:
             f"profile key 'segmentation.exit': invalid value {seg['exit']!r} "
             "(must be at most 0.2 x segmentation.min_excursion, so tempo can be measured)"
         )
+    src = seg.get("knee_source", "descent")
+    if src not in ("descent", "metric"):
+        raise ConfigError(
+            f"profile key 'segmentation.knee_source': invalid value {src!r} "
+            "(expected 'descent' or 'metric')"
+        )
     for k in ("min_excursion", "min_excursion_frontal"):
         if k in data.get("segmentation_bridge", {}):
             if float(data["segmentation_bridge"][k]) <= 0:

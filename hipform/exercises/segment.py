@@ -279,7 +279,9 @@ class RepSegmenter:
             recent rest.
         preroll_ms: rest frames kept before an excursion (for tempo and rest baselines).
         max_stuck_ms: an excursion that has not reached ``min_excursion`` after this long
-            is dropped and the baseline relearnt (the person settled in a new posture).
+            is dropped and the baseline relearnt (the person settled in a new posture);
+            sooner, after ``settle_ms``, if the drive has stayed within ``exit`` degrees
+            over that time (e.g. shifting onto one leg raised the drive for good).
     """
 
     enter: float
@@ -298,6 +300,7 @@ class RepSegmenter:
     _start_t: float = 0.0
     _last_accept: float = 0.0
     close_ms: float = 500.0
+    settle_ms: float = 600.0
     _closing: bool = False
     _closing_t: float = 0.0
 
@@ -391,7 +394,10 @@ class RepSegmenter:
             self._closing, self._closing_t = True, float(t_ms)
             self.phase = REST
             return None
-        if amp < self.min_excursion and t_ms - self._start_t > self.max_stuck_ms:
+        recent = [x.s for x in self._act if x.t >= t_ms - self.settle_ms]
+        settled = (amp < self.min_excursion and t_ms - self._start_t > self.settle_ms
+                   and len(recent) >= 5 and max(recent) - min(recent) < self.exit)
+        if settled or (amp < self.min_excursion and t_ms - self._start_t > self.max_stuck_ms):
             # settled into a new posture: drop it and relearn the baseline
             self.reset()
             self._rest.append((float(t_ms), float(s)))

@@ -81,6 +81,7 @@ class StandingEngine(EngineBase):
         super().__init__(*a, **kw)
         self._eq_hist: list[float] = []
         self._z_seen = False
+        self._knee_source = str(self.profile.get("segmentation.knee_source"))
 
     views: ClassVar[tuple[int, ...]] = (int(View.FRONTAL),)
     wrong_view_cue: ClassVar[str] = "face_camera"
@@ -123,15 +124,18 @@ class StandingEngine(EngineBase):
             self._eq_hist.pop(0)
         fin = [x for x in self._eq_hist if math.isfinite(x)]
         eq_med = float(np.median(fin)) if fin and math.isfinite(eq) else float("nan")
-        kf = float(fm.knee_flexion[k])
-        if not math.isfinite(kf):
-            kf = _flexion_xyz(row, leg, v)
-            z = row[[leg["hip"], leg["knee"], leg["ankle"]], 2]
-            self._z_seen = self._z_seen or bool(np.ptp(z) > 1e-3)
-            if not self._z_seen and math.isfinite(eq_med):
-                # no depth channel: the 2-D angle misses a knee bending toward the camera
-                kf = max(kf, eq_med) if math.isfinite(kf) else eq_med
-        drive = kf if math.isfinite(kf) else eq_med
+        if self._knee_source == "descent" and math.isfinite(eq_med):
+            drive = eq_med
+        else:
+            kf = float(fm.knee_flexion[k])
+            if not math.isfinite(kf):
+                kf = _flexion_xyz(row, leg, v)
+                z = row[[leg["hip"], leg["knee"], leg["ankle"]], 2]
+                self._z_seen = self._z_seen or bool(np.ptp(z) > 1e-3)
+                if not self._z_seen and math.isfinite(eq_med):
+                    # no depth channel: the 2-D angle misses a knee bending toward the camera
+                    kf = max(kf, eq_med) if math.isfinite(kf) else eq_med
+            drive = kf if math.isfinite(kf) else eq_med
         hw = dist(hip, hip_o)
         ms = medial_sign(row, side, v)
         trunk = dist(sh, mhip)
