@@ -70,22 +70,23 @@ def _crop(img: np.ndarray) -> np.ndarray:
     return img[y0:y1 + 1, x0:x1 + 1]
 
 
-def test_window_shows_skeleton_and_cue(display: str, tmp_path: Path, artifacts: Path):
+def _session_shots(display: str, folder: Path, clip: Path, ex: str):
+    """Run `hipform live` with the window on ``display`` and screenshot the screen
+    every ~0.4 s while it runs. Returns (shots, log, returncode); each shot is
+    (skeleton pixels, cue-box pixels, window crop BGR)."""
     import cv2
 
-    if shutil.which("import") is None:
-        pytest.skip("ImageMagick `import` not installed")
-    clip, ex = _clip()
+    folder.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, DISPLAY=display)
     cmd = [str(HIPFORM), "live", "--source", str(clip), "--exercise", ex, "--window",
-           "--no-save", "--out", str(tmp_path / "out"), "--max-seconds", "20"]
+           "--no-save", "--out", str(folder / "out"), "--max-seconds", "20"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     shots: list[tuple[int, int, np.ndarray]] = []
     try:
         k = 0
         while proc.poll() is None and k < 40:
             time.sleep(0.4)
-            p = tmp_path / f"shot{k}.png"
+            p = folder / f"shot{k}.png"
             r = subprocess.run(["import", "-display", display, "-window", "root", str(p)],
                                capture_output=True, timeout=20)
             k += 1
@@ -103,7 +104,21 @@ def test_window_shows_skeleton_and_cue(display: str, tmp_path: Path, artifacts: 
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate()
-    log = (out + err).decode(errors="replace")[-2000:]
+    return shots, (out + err).decode(errors="replace")[-2000:], proc.returncode
+
+
+def test_window_shows_skeleton_and_cue(display: str, tmp_path: Path, artifacts: Path):
+    import cv2
+
+    if shutil.which("import") is None:
+        pytest.skip("ImageMagick `import` not installed")
+    clip, ex = _clip()
+    shots, log, rc = _session_shots(display, tmp_path / "run1", clip, ex)
+    if shots and all(float(s[2].max()) == 0 for s in shots):
+        # Seen on a freshly started Xvfb without a window manager: the window is mapped
+        # (xwininfo lists it) but the root screenshot stays black for the whole run.
+        # A second session on the same display is captured normally.
+        shots, log, rc = _session_shots(display, tmp_path / "run2", clip, ex)
     assert shots, f"no screenshot could be taken; hipform said: {log}"
     # the artefact: the latest shot with both (mid-exercise: reps, tempo, a cue)
     k_best = max(range(len(shots)), key=lambda k: (shots[k][0] > 40, shots[k][1] > 300, k))
@@ -114,7 +129,7 @@ def test_window_shows_skeleton_and_cue(display: str, tmp_path: Path, artifacts: 
     assert box > 300, f"no cue box drawn: (skeleton, cue-box) pixels per shot {seen}; {log}"
     assert best.shape[0] >= 300 and best.shape[1] >= 500, f"window only {best.shape[:2]}"
     # the window stayed open until the clip ended (not closed early, no crash)
-    assert proc.returncode == 0 and "(end of source)" in log, log
+    assert rc == 0 and "(end of source)" in log, log
     # more than one frame was shown: the picture changes over time
     assert len(shots) >= 3
     assert any(np.abs(s[2].astype(int).mean() - shots[0][2].astype(int).mean()) > 0.5
