@@ -20,7 +20,7 @@ from hipform.coaching.cues import Candidate, Coach, Cue
 from hipform.config import Profile, default_profile
 from hipform.core.metrics import View
 from hipform.exercises.geometry import LEG
-from hipform.exercises.segment import REST, Excursion, RepSegmenter
+from hipform.exercises.segment import REST, Excursion, RepSegmenter, Tempo, measure_tempo
 from hipform.exercises.types import Event, Fault, FrameMetrics, Rep, SessionState
 from hipform.landmarks import LM
 
@@ -121,6 +121,10 @@ class EngineBase:
     out_is_eccentric: ClassVar[bool] = True
     #: codes a rep-level fault may cue at the end of a rep
     rep_cue_codes: ClassVar[tuple[str, ...]] = ()
+    #: measure key of a second timing signal (degrees, same sense as the drive); its tempo
+    #: fit replaces the drive's when it is usable and leaves rest earlier (see
+    #: :meth:`_timing_tempo`); None = time the drive alone
+    timing_key: str | None = None
 
     def __init__(
         self,
@@ -278,8 +282,35 @@ class EngineBase:
             events.append(Event("cue", i, t_ms, {"cue": cue.to_dict()}))
         return events
 
+    def _timing_tempo(self, exc: Excursion) -> Tempo | None:
+        """Tempo fitted on the ``timing_key`` signal over the pre-roll and the excursion,
+        if it starts earlier than the drive's fit. Both signals are blind to the first
+        degrees of a movement that starts slowly (they can only see it start late), so
+        the fit that leaves rest earlier has seen more of it.
+
+        None (keep the drive's tempo) when there is no timing signal, it is too small
+        (< 0.5 x the drive's excursion), its peak is not inside the drive's movement, or
+        it does not start earlier."""
+        if self.timing_key is None or exc.tempo is None:
+            return None
+        s = np.array([p.get(self.timing_key, np.nan) if p else np.nan for p in exc.payload],
+                     np.float64)
+        pre = s[: exc.start_pos]
+        pre = pre[np.isfinite(pre)]
+        if len(pre) < 3 or np.isfinite(s[exc.start_pos:]).sum() < 4:
+            return None
+        base = float(np.percentile(pre, 25))
+        amp = float(np.nanmax(s[exc.start_pos:])) - base
+        if not amp >= 0.5 * exc.excursion:
+            return None
+        tp = measure_tempo(exc.t, s, base)
+        d = exc.tempo
+        if tp is None or not (d.t0 - 1500.0 <= tp.peak_ms and tp.t0 <= d.t1 and tp.t3 >= d.t2):
+            return None
+        return tp if tp.t0 < d.t0 else None
+
     def _make_rep(self, exc: Excursion) -> Rep:
-        tp = exc.tempo
+        tp = self._timing_tempo(exc) or exc.tempo
         nan = float("nan")
         if tp is None:
             t_start, t_end = float(exc.t[exc.start_pos]), float(exc.t[-1])

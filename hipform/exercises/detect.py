@@ -14,6 +14,10 @@ distance from the camera.
 * Step-down vs single-leg squat: in a step-down the free foot goes clearly below the
   stance foot (toward the floor beside the step); in a single-leg squat it never does
   (both feet start near the same floor level and the free foot is held off the floor).
+* Not an exercise (``None``): the body travels across the image (walking, running: the
+  mid-hip's horizontal range exceeds ``_TRAVEL`` leg lengths; all three exercises are
+  done on the spot), or a standing clip is mostly seen side-on / obliquely (the standing
+  exercises are filmed from the front; needs the metrics' view codes).
 """
 
 from __future__ import annotations
@@ -23,10 +27,17 @@ import numpy as np
 from hipform.core.metrics import Metrics, View
 from hipform.landmarks import LM, Landmarks
 
-__all__ = ["detect_side", "recognize_exercise", "is_lying"]
+__all__ = ["detect_side", "recognize_exercise", "is_lying", "travel"]
 
 _MOVE = 0.08      # ankle vertical range (x leg length) that counts as moving
 _RAISED = 0.05    # height difference (x leg length) that counts as a raised/lower foot
+#: mid-hip horizontal range (5th-95th percentile, x leg length) above which the body is
+#: travelling (walking) rather than exercising on the spot. The sample exercise clips move
+#: 0.07-0.16 leg lengths; the walking sample 6.7.
+_TRAVEL = 0.6
+#: a standing clip whose frames with a known view are less than this share FRONTAL is
+#: not a (frontal) step-down or single-leg squat
+_FRONTAL_MIN = 0.3
 
 
 def _pts(xyzv: np.ndarray, idx: int, vmin: float) -> np.ndarray:
@@ -125,26 +136,57 @@ def detect_side(exercise: str, xyzv: np.ndarray, vmin: float = 0.5) -> tuple[str
     return None, 0.0
 
 
+def travel(xyzv: np.ndarray, vmin: float = 0.5) -> float:
+    """How far the body travels sideways across the image: the mid-hip's horizontal range
+    (5th to 95th percentile) in leg lengths (hip-ankle distance, median); 0 if unknown.
+
+    Args:
+        xyzv: float32 (T, 33, 4) pixel landmarks.
+    """
+    xyzv = np.asarray(xyzv, np.float32)
+    if len(xyzv) == 0:
+        return 0.0
+    L = _leg_len(xyzv, vmin)
+    if not np.isfinite(L) or L <= 0:
+        return 0.0
+    hx = (_pts(xyzv, LM.LEFT_HIP, vmin)[:, 0] + _pts(xyzv, LM.RIGHT_HIP, vmin)[:, 0]) / 2
+    return _range(hx / L)
+
+
 def recognize_exercise(lm: Landmarks, metrics: Metrics | None = None,
-                       vmin: float = 0.5) -> tuple[str, float]:
+                       vmin: float = 0.5) -> tuple[str | None, float]:
     """Which exercise a clip shows (for ``--exercise auto``).
 
     Args:
         lm: the clip's landmarks (pixels).
-        metrics: its metrics (the view codes help recognise lying), or None.
+        metrics: its metrics (the view codes help recognise lying and reject standing
+            clips not filmed from the front), or None.
     Returns:
-        (name, confidence): name in "bridge", "step_down", "single_leg_squat";
-        confidence in [0, 1] (<= 0.3 means a guess: no raised foot and no movement seen).
+        (name, confidence): name in "bridge", "step_down", "single_leg_squat", or None when
+        the clip shows none of them (no person; the body travels across the image, e.g.
+        walking; a standing clip seen mostly side-on). Confidence in [0, 1] (<= 0.3 means
+        a guess: no raised foot and no movement seen); for None it is the confidence that
+        the clip is *not* one of the exercises (0 when there is no person at all).
     """
     xyzv = lm.xyzv
     if len(xyzv) == 0 or not lm.detected.any():
-        return "single_leg_squat", 0.0
+        return None, 0.0
+    L = _leg_len(xyzv, vmin)
+    trav = travel(xyzv, vmin)
+    if trav > _TRAVEL:
+        return None, float(min(1.0, trav / (2 * _TRAVEL)))
     lying = is_lying(xyzv, metrics, vmin)
     if lying >= 0.5:
         return "bridge", lying
-    L = _leg_len(xyzv, vmin)
     if not np.isfinite(L) or L <= 0:
         return "single_leg_squat", 0.0
+    if metrics is not None and len(metrics) == len(xyzv):
+        views = np.asarray(metrics.view)
+        known = views[(views != int(View.UNKNOWN)) & (views != int(View.LYING))]
+        if known.size:
+            frontal = float(np.mean(known == int(View.FRONTAL)))
+            if frontal < _FRONTAL_MIN:
+                return None, float(1.0 - frontal)
     yl = _pts(xyzv, LM.LEFT_ANKLE, vmin)[:, 1] / L
     yr = _pts(xyzv, LM.RIGHT_ANKLE, vmin)[:, 1] / L
     standing = 1.0 - lying

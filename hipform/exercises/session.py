@@ -32,7 +32,8 @@ from hipform.exercises.types import (
 )
 from hipform.landmarks import Landmarks
 
-__all__ = ["EXERCISES", "ExerciseSession", "analyze_exercise", "get_exercise"]
+__all__ = ["EXERCISES", "ExerciseSession", "analyze_exercise", "get_exercise",
+           "unrecognised_result"]
 
 #: Exercise engines by name.
 EXERCISES: dict[str, type[EngineBase]] = {
@@ -137,7 +138,14 @@ class ExerciseSession:
         if name == "auto":
             lm = Landmarks(xyzv, np.array([b[1] for b in self._buf], np.int64),
                            *(self.frame_size or (1, 1)))
-            name, conf = recognize_exercise(lm, None, self._vmin)
+            rec, conf = recognize_exercise(lm, None, self._vmin)
+            if rec is None:
+                # not an exercise (e.g. walking): keep waiting on the recent frames only
+                self.exercise_confidence = conf
+                t_keep = self._buf[-1][1] - self._max_ms
+                self._buf = [b for b in self._buf if b[1] >= t_keep]
+                return []
+            name = rec
             if conf < 0.5 and not force:
                 return []
             self.exercise_confidence = conf
@@ -247,10 +255,13 @@ class ExerciseSession:
         """Resolve anything pending and return the result of the current exercise."""
         if self.engine is None:
             self._try_resolve(force=True)
+        if self.engine is None and self.exercise_req == "auto":
+            # nothing fed, or no exercise recognised: say so (exercise None, no reps)
+            conf = self.exercise_confidence if self._n else 0.0
+            return unrecognised_result(conf if math.isfinite(conf) else 0.0, self._n)
         if self.engine is None:  # nothing was ever fed
-            name = self.exercise_req if self.exercise_req != "auto" else "single_leg_squat"
-            self._start_engine(name, self.side_req)
-            self.exercise_confidence = 0.0 if self.exercise_req == "auto" else 1.0
+            self._start_engine(self.exercise_req, self.side_req)
+            self.exercise_confidence = 1.0
         return self._result()
 
     def _result(self) -> ExerciseResult:
@@ -316,6 +327,18 @@ def summarize(eng: EngineBase, reps: list[Rep]) -> dict[str, Any]:
     return out
 
 
+def unrecognised_result(confidence: float = 0.0, frames: int = 0) -> ExerciseResult:
+    """The result for a clip that shows none of the exercises: ``exercise`` None, no reps,
+    no cues; ``confidence`` is how sure the recognition is that it is *not* one of them."""
+    summary: dict[str, Any] = {
+        "reps": 0, "faults_per_rep": [], "fault_counts": {}, "rubric": None,
+        "tempo": {"eccentric_s": None, "hold_s": None, "concentric_s": None, "target": None},
+        "cues": 0, "reps_by_side": {},
+    }
+    return ExerciseResult(exercise=None, exercise_confidence=float(confidence), side=None,
+                          reps=[], cues=[], summary=summary, frames=int(frames))
+
+
 def analyze_exercise(
     lm: Landmarks,
     metrics: Metrics | None,
@@ -337,7 +360,10 @@ def analyze_exercise(
         raise ValueError(f"metrics has {len(metrics)} frames, landmarks {len(lm)}")
     conf = 1.0
     if exercise == "auto":
-        exercise, conf = recognize_exercise(lm, metrics)
+        rec, conf = recognize_exercise(lm, metrics)
+        if rec is None:
+            return unrecognised_result(conf, len(lm))
+        exercise = rec
     sess = ExerciseSession(exercise, side, profile, frame_size=(lm.width, lm.height))
     sess.exercise_confidence = conf
     for i in range(len(lm)):

@@ -82,6 +82,9 @@ class StandingEngine(EngineBase):
         self._eq_hist: list[float] = []
         self._z_seen = False
         self._knee_source = str(self.profile.get("segmentation.knee_source"))
+        # the hip-descent drive is blind near a straight knee: time it with the shoulder
+        # descent as well (the 3-D metric drive needs no help)
+        self.timing_key = "timing" if self._knee_source == "descent" else None
 
     views: ClassVar[tuple[int, ...]] = (int(View.FRONTAL),)
     wrong_view_cue: ClassVar[str] = "face_camera"
@@ -136,6 +139,15 @@ class StandingEngine(EngineBase):
                     # no depth channel: the 2-D angle misses a knee bending toward the camera
                     kf = max(kf, eq_med) if math.isfinite(kf) else eq_med
             drive = kf if math.isfinite(kf) else eq_med
+        # timing signal: the same hip-descent angle estimate, with the descent read from
+        # the shoulders (BlazePose's hip landmarks lag the first centimetres of a descent
+        # while the free leg moves; the shoulders follow it). Used for tempo only.
+        sh_h = ankle[1] - sh[1]
+        sh_ref = self.rest_reference("sh_h")
+        timing = float("nan")
+        if math.isfinite(sh_h) and math.isfinite(sh_ref) and ref > 0:
+            timing = 2.0 * math.degrees(math.acos(min(1.0, max(-1.0, 1.0 - (sh_ref - sh_h)
+                                                                / ref))))
         hw = dist(hip, hip_o)
         ms = medial_sign(row, side, v)
         trunk = dist(sh, mhip)
@@ -143,11 +155,21 @@ class StandingEngine(EngineBase):
         arm = max((dist(w, mhip) / trunk for w in wr if np.all(np.isfinite(w))),
                   default=float("nan")) if trunk > 0 else float("nan")
         ok_hw = hw > 0 and math.isfinite(ms)
+        # hip drop from the pelvis level of the stance at the start of the rep (median of
+        # the last second at rest), not from the double-leg quiet stance: lifting the free
+        # leg shifts BlazePose's hip landmarks (about 3 px, 4 deg at 640x480) while the
+        # true pelvis stays level, and that shift would otherwise sit in every rep.
+        drop_abs = float(fm.hip_drop[k])
+        drop_ref = self.rest_reference("hip_drop_abs")
+        drop = drop_abs - drop_ref if math.isfinite(drop_ref) else drop_abs
         return {
             "drive": drive,
             "leg_len": leg_len,
+            "sh_h": sh_h,
+            "timing": timing,
             "valgus": float(fm.knee_valgus[k]),
-            "hip_drop": float(fm.hip_drop[k]),
+            "hip_drop_abs": drop_abs,
+            "hip_drop": drop,
             "lean": float(fm.trunk_lean_frontal[k]),
             "knee_toe": (knee[0] - toe[0]) * ms / hw if ok_hw else float("nan"),
             "knee_x": (knee[0] - ankle[0]) * ms / hw if ok_hw else float("nan"),

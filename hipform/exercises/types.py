@@ -236,7 +236,8 @@ class SessionState:
 class ExerciseResult:
     """Everything one exercise analysis produced; ``to_dict`` gives the analysis.json parts."""
 
-    exercise: str
+    #: None when ``--exercise auto`` recognised none of the exercises (see recognize_exercise)
+    exercise: str | None
     exercise_confidence: float
     side: str | None
     reps: list[Rep]
