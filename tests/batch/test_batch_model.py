@@ -76,7 +76,10 @@ def test_real_batch_scores_good_fails_bad_and_equals_analyze(real_clips: Path,
 
     for rel in ("real_a.mp4", "synth_b.mp4"):
         r = rows[rel]
-        assert r["status"] == "ok" and r["exercise"] and r["reps"] != ""
+        assert r["status"] == "ok" and r["reps"] != ""
+        # the walker (real_a) is not doing an exercise: recognised as none since the
+        # recognition learnt to reject walking; the synthetic squat is recognised
+        assert bool(r["exercise"]) == (rel != "real_a.mp4"), (rel, r["exercise"])
         folder = out / r["out"]
         for f in ("analysis.json", "landmarks.npz", "metrics.csv", "run.json", "score.json"):
             assert (folder / f).is_file(), f
