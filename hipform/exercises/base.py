@@ -303,7 +303,17 @@ class EngineBase:
         amp = float(np.nanmax(s[exc.start_pos:])) - base
         if not amp >= 0.5 * exc.excursion:
             return None
-        tp = measure_tempo(exc.t, s, base)
+        base_end = None
+        if exc.base_end is not None:
+            # the way back ended at a new level: the timing signal's lowest 3-frame mean
+            # after its peak
+            post = s[exc.start_pos:]
+            ip = int(np.nanargmax(post))
+            tail = post[ip:]
+            tail = tail[np.isfinite(tail)]
+            if len(tail) >= 3:
+                base_end = float(np.min(np.convolve(tail, np.ones(3) / 3.0, "valid")))
+        tp = measure_tempo(exc.t, s, base, base_end)
         d = exc.tempo
         if tp is None or not (d.t0 - 1500.0 <= tp.peak_ms and tp.t0 <= d.t1 and tp.t3 >= d.t2):
             return None
@@ -341,6 +351,14 @@ class EngineBase:
         )
 
     def finish(self) -> list[Rep]:
+        """The reps so far; a rep still being closed when the frames end (its tail being
+        recorded, or back down at a new level) is finished and counted first."""
+        exc = self.seg.flush()
+        if exc is not None and exc.counted:
+            rep = self._make_rep(exc)
+            self.reps.append(rep)
+            for f in rep.faults:
+                self.fault_tally[f.code] = self.fault_tally.get(f.code, 0) + 1
         return list(self.reps)
 
     # ------------------------------------------------------------ fault helpers

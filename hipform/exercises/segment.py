@@ -77,6 +77,9 @@ class Excursion:
     payload: list[Any]
     start_pos: int
     tempo: Tempo | None = None
+    #: level the drive came back to when that was a new rest level (see
+    #: :class:`RepSegmenter`, "return to a new level"); None = back at ``base``
+    base_end: float | None = None
 
     @property
     def excursion(self) -> float:
@@ -147,14 +150,16 @@ def _fit_ramp(t: np.ndarray, s: np.ndarray, base: float, peak: float, idx: np.nd
     return _Ramp(-a / b, (1.0 - a) / b, shape)
 
 
-def _model(t: np.ndarray, base: float, peak: float, up: _Ramp, dn: _Ramp) -> np.ndarray:
-    amp = peak - base
-    rise = base + amp * _ease((t - up.ta) / max(up.tb - up.ta, 1e-6), up.shape)
-    fall = base + amp * _ease(1.0 - (t - dn.ta) / max(dn.tb - dn.ta, 1e-6), dn.shape)
+def _model(t: np.ndarray, base: float, peak: float, up: _Ramp, dn: _Ramp,
+           base_end: float | None = None) -> np.ndarray:
+    be = base if base_end is None else base_end
+    rise = base + (peak - base) * _ease((t - up.ta) / max(up.tb - up.ta, 1e-6), up.shape)
+    fall = be + (peak - be) * _ease(1.0 - (t - dn.ta) / max(dn.tb - dn.ta, 1e-6), dn.shape)
     return np.minimum(rise, fall)
 
 
-def measure_tempo(t: np.ndarray, s: np.ndarray, base: float) -> Tempo | None:
+def measure_tempo(t: np.ndarray, s: np.ndarray, base: float,
+                  base_end: float | None = None) -> Tempo | None:
     """Tempo of one excursion (see module docstring).
 
     The way out and the way back are each fitted over the samples between 10 % and 90 %
@@ -168,6 +173,9 @@ def measure_tempo(t: np.ndarray, s: np.ndarray, base: float) -> Tempo | None:
         t: float64 (N,) ms; s: float64 (N,) drive (degrees); samples from before the
             movement started until after it returned below 10-20 % of the excursion.
         base: rest level of ``s`` (the segmenter's baseline).
+        base_end: level the way back returns to, when it differs from ``base`` (the
+            movement came back to a new rest level, e.g. settled on one leg after a
+            two-legged start); None = ``base``.
     Returns:
         A :class:`Tempo`, or None if the excursion is too short to measure.
     """
@@ -181,14 +189,16 @@ def measure_tempo(t: np.ndarray, s: np.ndarray, base: float) -> Tempo | None:
     amp0 = peak0 - base
     if amp0 <= 0:
         return None
+    be = base if base_end is None or not base_end < peak0 else float(base_end)
     l_lo, l_hi = base + LO * amp0, base + (1 - LO) * amp0
+    e_lo, e_hi = be + LO * (peak0 - be), be + (1 - LO) * (peak0 - be)
     below = np.nonzero(s[: ip + 1] < l_lo)[0]
     i_lo_d = int(below[-1]) if len(below) else 0
     above = np.nonzero(s[i_lo_d : ip + 1] >= l_hi)[0]
     i_hi_d = i_lo_d + int(above[0]) if len(above) else ip
-    above_u = np.nonzero(s[ip:] >= l_hi)[0]
+    above_u = np.nonzero(s[ip:] >= e_hi)[0]
     i_hi_u = ip + int(above_u[-1]) if len(above_u) else ip
-    below_u = np.nonzero(s[i_hi_u:] < l_lo)[0]
+    below_u = np.nonzero(s[i_hi_u:] < e_lo)[0]
     i_lo_u = i_hi_u + int(below_u[0]) if len(below_u) else len(s) - 1
 
     def window(lo: int, hi: int) -> np.ndarray:
@@ -203,16 +213,17 @@ def measure_tempo(t: np.ndarray, s: np.ndarray, base: float) -> Tempo | None:
         best = None
         a0 = peak0 - b0
         lo, hi = b0 + 0.85 * a0, peak0 + 0.05 * a0
+        e0 = b0 if base_end is None else be
         for _ in range(2):
             for p in np.linspace(lo, hi, 13):
                 ups = [_fit_ramp(t, s, b0, float(p), iu, True, sh) for sh in shapes]
-                dns = [_fit_ramp(t, s, b0, float(p), idn, False, sh) for sh in shapes]
+                dns = [_fit_ramp(t, s, e0, float(p), idn, False, sh) for sh in shapes]
                 # each ramp's shape is chosen on the whole excursion, corners included
                 for up in ups:
                     for dn in dns:
                         if up is None or dn is None:
                             continue
-                        m = _model(t[core], b0, float(p), up, dn)
+                        m = _model(t[core], b0, float(p), up, dn, e0)
                         rss = float(((s[core] - m) ** 2).sum())
                         if best is None or rss < best[0]:
                             best = (rss, float(p), up, dn)
@@ -303,6 +314,9 @@ class RepSegmenter:
     settle_ms: float = 600.0
     _closing: bool = False
     _closing_t: float = 0.0
+    _valley: float = float("nan")
+    _valley_pos: int = -1
+    _valley_t: float = 0.0
 
     @property
     def baseline(self) -> float:
@@ -324,6 +338,7 @@ class RepSegmenter:
         self._pre.clear()
         self._act = []
         self._base = self._peak = float("nan")
+        self._valley, self._valley_pos = float("nan"), -1
 
     def _rest_step(self, smp: _Sample) -> None:
         """One frame at rest: maybe start an excursion, else update the rest baseline."""
@@ -335,6 +350,7 @@ class RepSegmenter:
             self._start_pos = len(self._pre)
             self._start_t = float(t_ms)
             self._peak = float(s)
+            self._valley, self._valley_pos = float("nan"), -1
             self.phase = OUT
             return
         if not math.isfinite(base) or s <= base + self.exit:
@@ -384,8 +400,15 @@ class RepSegmenter:
             return None
 
         self._act.append(smp)
-        self._peak = max(self._peak, self._smoothed_last())
+        sm_last = self._smoothed_last()
+        if sm_last > self._peak:
+            self._peak = sm_last
+            self._valley, self._valley_pos = float("nan"), -1
         amp = self._peak - self._base
+        if amp >= self.min_excursion and not s < self._base + self.exit:
+            exc = self._return_to_new_level(smp, sm_last, amp)
+            if exc is not None:
+                return exc
         if s < self._base + self.exit:
             if s < self._base + LO * amp:
                 return self._finish()
@@ -422,7 +445,62 @@ class RepSegmenter:
                 self.phase = OUT
         return None
 
-    def _finish(self) -> Excursion:
+    def _return_to_new_level(self, smp: _Sample, sm_last: float, amp: float) -> Excursion | None:
+        """A counted excursion that came back down to a level other than its start.
+
+        After the peak the lowest 3-frame mean (the valley) is tracked. Once the drive
+        has fallen from the peak by at least ``max(min_excursion, 0.5 x excursion)``,
+        the movement is over when either the drive rises again by ``enter`` above the
+        valley (the next movement starts: the rep is closed at the valley and the next
+        excursion starts from it) or it has stayed within ``enter`` of the valley for
+        ``settle_ms`` (a new rest level). Noise, sway or a one-off shift cannot fall by
+        ``min_excursion`` after rising by it, so this adds no rep that the ordinary
+        "back below rest + exit" rule would not count, it only ends reps that come back
+        to a different level (a descent estimate read off a stance that changed)."""
+        n = len(self._act) - 1
+        if not sm_last >= self._valley:   # also True while the valley is NaN
+            self._valley, self._valley_pos, self._valley_t = sm_last, n, smp.t
+        fall = self._peak - self._valley
+        if not fall >= max(self.min_excursion, 0.5 * amp):
+            return None
+        if sm_last > self._valley + self.enter:
+            # the next movement has started: close the rep at the valley
+            vp = self._valley_pos
+            tail = self._act[vp + 1:]
+            self._act = self._act[: vp + 1]
+            valley = self._valley
+            exc = self._finish(base_end=valley)
+            # the next excursion starts from the valley (its pre-roll is the valley frame)
+            self._base = valley
+            self._act = list(self._pre) + tail
+            self._start_pos = len(self._pre)
+            self._start_t = tail[0].t if tail else smp.t
+            self._peak = float(np.max(_smooth3(np.array([x.s for x in tail]))))
+            self._valley, self._valley_pos = float("nan"), -1
+            self.phase = OUT
+            return exc
+        if smp.t - self._valley_t >= self.settle_ms:
+            recent = [x.s for x in self._act[self._valley_pos:]]
+            if max(recent) < self._valley + self.enter:
+                return self._finish(base_end=self._valley)
+        return None
+
+    def flush(self) -> Excursion | None:
+        """End of the stream: the rep whose tail is being recorded, or one that has come
+        back down by ``max(min_excursion, 0.5 x excursion)`` to another level, is
+        finished and returned; anything else (still moving) is dropped. None if none."""
+        if self._closing:
+            return self._finish()
+        if self.phase == REST or not self._act:
+            return None
+        amp = self._peak - self._base
+        fall = self._peak - self._valley
+        if amp >= self.min_excursion and fall >= max(self.min_excursion, 0.5 * amp):
+            self._act = self._act[: self._valley_pos + 1]
+            return self._finish(base_end=self._valley)
+        return None
+
+    def _finish(self, base_end: float | None = None) -> Excursion:
         samples = self._act
         arr_i = np.array([x.i for x in samples], np.int64)
         arr_t = np.array([x.t for x in samples], np.float64)
@@ -434,8 +512,10 @@ class RepSegmenter:
             counted, self._base, peak, arr_i, arr_t, arr_s, [x.payload for x in samples],
             self._start_pos,
         )
+        if base_end is not None and base_end > self._base + self.exit:
+            exc.base_end = float(base_end)
         if counted:
-            exc.tempo = measure_tempo(arr_t, arr_s, self._base)
+            exc.tempo = measure_tempo(arr_t, arr_s, self._base, exc.base_end)
         # back to rest: the frames after the excursion build a fresh baseline
         last = samples[-1]
         self._closing = False
@@ -447,4 +527,5 @@ class RepSegmenter:
         self._pre.append(last)
         self._act = []
         self._peak = float("nan")
+        self._valley, self._valley_pos = float("nan"), -1
         return exc
