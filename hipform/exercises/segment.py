@@ -494,10 +494,16 @@ class RepSegmenter:
         if self.phase == REST or not self._act:
             return None
         amp = self._peak - self._base
-        fall = self._peak - self._valley
-        if amp >= self.min_excursion and fall >= max(self.min_excursion, 0.5 * amp):
-            self._act = self._act[: self._valley_pos + 1]
-            return self._finish(base_end=self._valley)
+        # the last frames are not yet in the running median: take the valley on the
+        # 3-frame mean after the peak
+        sm = _smooth3(np.array([x.s for x in self._act[self._start_pos:]], np.float64))
+        ip = int(np.argmax(sm))
+        vp = ip + int(np.argmin(sm[ip:]))
+        valley = float(sm[vp])
+        if amp >= self.min_excursion and self._peak - valley >= max(self.min_excursion,
+                                                                    0.5 * amp):
+            self._act = self._act[: self._start_pos + vp + 1]
+            return self._finish(base_end=valley)
         return None
 
     def _finish(self, base_end: float | None = None) -> Excursion:
@@ -512,7 +518,7 @@ class RepSegmenter:
             counted, self._base, peak, arr_i, arr_t, arr_s, [x.payload for x in samples],
             self._start_pos,
         )
-        if base_end is not None and base_end > self._base + self.exit:
+        if base_end is not None and base_end > self._base + self.enter:
             exc.base_end = float(base_end)
         if counted:
             exc.tempo = measure_tempo(arr_t, arr_s, self._base, exc.base_end)

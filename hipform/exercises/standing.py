@@ -26,6 +26,8 @@ from hipform.exercises.types import SIDES, Fault, FrameMetrics, Rep
 __all__ = ["SingleLegSquat", "StepDown", "StandingEngine", "crossley_rating", "piva_grade"]
 
 _RATING_POINTS = {"good": 0, "fair": 1, "poor": 2}
+#: how far (leg lengths) the stance ankle may read above its rest position
+ANKLE_SLACK = 0.01
 
 
 def piva_grade(total: float) -> str:
@@ -114,8 +116,17 @@ class StandingEngine(EngineBase):
         hip_o, ankle_f = point(row, free["hip"], v), point(row, free["ankle"], v)
         sh = mid(point(row, LEG["left"]["shoulder"], v), point(row, LEG["right"]["shoulder"], v))
         mhip = mid(hip, hip_o)
-        leg_len = dist(hip, ankle)
+        ankle_y = float(ankle[1])
         ref = self.rest_reference("leg_len")
+        ay_ref = self.rest_reference("ankle_y")
+        if math.isfinite(ay_ref) and math.isfinite(ref) and math.isfinite(ankle_y):
+            # the stance foot stays planted: its ankle is held to within ANKLE_SLACK leg
+            # lengths above its rest position. When the free foot lifts, the model's stance
+            # ankle rises by up to 6 px (4 % of the leg) and falls back later (accuracy
+            # grid, severe-left-y10-B), which read as a 20-30 deg knee bend on both
+            # descent signals
+            ankle = np.array([ankle[0], max(ankle_y, ay_ref - ANKLE_SLACK * ref)])
+        leg_len = dist(hip, ankle)
         if not math.isfinite(ref):
             ref = leg_len
         eq = float("nan")
@@ -165,6 +176,7 @@ class StandingEngine(EngineBase):
         return {
             "drive": drive,
             "leg_len": leg_len,
+            "ankle_y": ankle_y,
             "sh_h": sh_h,
             "timing": timing,
             "valgus": float(fm.knee_valgus[k]),
