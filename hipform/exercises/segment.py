@@ -518,7 +518,7 @@ class RepSegmenter:
             counted, self._base, peak, arr_i, arr_t, arr_s, [x.payload for x in samples],
             self._start_pos,
         )
-        if base_end is not None and base_end > self._base + self.enter:
+        if base_end is not None and base_end > self._base + self.exit:
             exc.base_end = float(base_end)
         if counted:
             exc.tempo = measure_tempo(arr_t, arr_s, self._base, exc.base_end)
