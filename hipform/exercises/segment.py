@@ -13,6 +13,11 @@ so noise around a threshold can start an excursion but never completes a rep, an
 during the return cannot double-count (re-entering needs ``enter`` again from a fresh
 baseline). The finished excursion is handed over once its tail has fallen below 10 % of
 the excursion (or ``close_ms`` after the exit), so the tempo fit sees the whole return.
+A counted excursion may also come back to a new level (e.g. a one-leg stance that reads
+higher than the two-legged start): once it has fallen from the peak by
+``max(min_excursion, 0.5 x excursion)`` it ends at the valley when the drive rises
+``enter`` again, or after ``settle_ms`` near the valley (:meth:`RepSegmenter.flush` does
+the same at the end of the frames).
 
 Tempo (:func:`measure_tempo`) fits the way out and the way back, each as a
 constant-speed or a smooth (raised-cosine, bell-shaped speed) ramp, whichever fits

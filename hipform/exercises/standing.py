@@ -7,7 +7,9 @@ angle from pixel x, y and BlazePose z; while z has shown no depth at all (a sour
 without z), the larger of that and an estimate
 from how far the stance hip has come down toward the stance ankle,
 ``2 * acos(h / h_rest)`` (exact when thigh and shank tilt by the same angle; 3-frame
-running median, because it is very noisy near a straight knee).
+running median, because it is very noisy near a straight knee). The stance ankle is held
+to at most ``ANKLE_SLACK`` leg lengths above its rest position (the foot is planted; the
+pose model lifts it when the free foot leaves the floor).
 """
 
 from __future__ import annotations
