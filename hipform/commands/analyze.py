@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-
-class ExerciseChoice(str, Enum):
-    auto = "auto"
-    bridge = "bridge"
-    step_down = "step_down"
-    single_leg_squat = "single_leg_squat"
-
-
-class SideChoice(str, Enum):
-    auto = "auto"
-    left = "left"
-    right = "right"
-
-
-class PersonChoice(str, Enum):
-    largest = "largest"
-    leftmost = "leftmost"
-    rightmost = "rightmost"
+from hipform.commands.choices import ExerciseChoice, PersonChoice, SideChoice
 
 
 def register(app: typer.Typer) -> None:

@@ -8,18 +8,7 @@ from typing import Annotated
 
 import typer
 
-
-class ExerciseChoice(str, Enum):
-    auto = "auto"
-    bridge = "bridge"
-    step_down = "step_down"
-    single_leg_squat = "single_leg_squat"
-
-
-class SideChoice(str, Enum):
-    auto = "auto"
-    left = "left"
-    right = "right"
+from hipform.commands.choices import ExerciseChoice, SideChoice
 
 
 class EngineChoice(str, Enum):

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-
-class LiveExercise(str, Enum):
-    auto = "auto"
-    bridge = "bridge"
-    step_down = "step_down"
-    single_leg_squat = "single_leg_squat"
-
-
-class LiveSide(str, Enum):
-    auto = "auto"
-    left = "left"
-    right = "right"
+from hipform.commands.choices import ExerciseChoice, SideChoice
 
 
 def register(app: typer.Typer) -> None:
@@ -31,11 +19,11 @@ def register(app: typer.Typer) -> None:
             "--source", exists=True, dir_okay=False,
             help="Play a recorded clip as if it were the camera: paced at its own frame "
             "rate, frames dropped when processing falls behind.")] = None,
-        exercise: Annotated[LiveExercise, typer.Option(
+        exercise: Annotated[ExerciseChoice, typer.Option(
             help="Exercise; 'auto' recognises it from the movement. Key e switches.")]
-        = LiveExercise.auto,
-        side: Annotated[LiveSide, typer.Option(
-            help="Stance (working) leg; 'auto' finds it. Key s switches.")] = LiveSide.auto,
+        = ExerciseChoice.auto,
+        side: Annotated[SideChoice, typer.Option(
+            help="Stance (working) leg; 'auto' finds it. Key s switches.")] = SideChoice.auto,
         model: Annotated[str | None, typer.Option(
             help="Pose model: lite | full | heavy, or a .task bundle. [default: full]")]
         = None,
@@ -99,7 +87,7 @@ def register(app: typer.Typer) -> None:
         if (no_drop or fast) and source is None:
             raise typer.BadParameter("--no-drop and --fast apply to --source only")
         opts = LiveOptions(
-            exercise=exercise.value, side=None if side is LiveSide.auto else side.value,
+            exercise=exercise.value, side=None if side is SideChoice.auto else side.value,
             model=model, profile=profile, overrides=list(set_ or []), voice=voice,
             window=window, json=json_out, out=out, record=record, max_seconds=max_seconds,
             subject=subject, db=db, save=not no_save, drop=not no_drop, fast=fast,
