@@ -36,7 +36,9 @@ import io
 import json
 import math
 import os
+import random
 import sqlite3
+import time as _time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -866,12 +868,25 @@ def open_store(
         raise StoreError(f"cannot open history database {p}: {e}") from e
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError(f"cannot switch to WAL journal (got {mode})")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        migrate(conn, migrate_to, path=str(p))
+        # Switching a fresh file to WAL (and migrating it) while other processes do the
+        # same can return SQLITE_BUSY at once: SQLite skips the busy handler where
+        # waiting could deadlock. Retry with jitter until the busy timeout is spent.
+        deadline = _time.monotonic() + busy_timeout_ms / 1000
+        while True:
+            try:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise sqlite3.OperationalError(
+                        f"cannot switch to WAL journal (got {mode})")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                migrate(conn, migrate_to, path=str(p))
+                break
+            except sqlite3.OperationalError as e:
+                busy = "locked" in str(e) or "busy" in str(e)
+                if not busy or _time.monotonic() > deadline:
+                    raise
+                _time.sleep(0.02 + 0.08 * random.random())
     except sqlite3.DatabaseError as e:
         conn.close()
         raise StoreError(f"cannot open history database {p}: {e}") from e
