@@ -10,7 +10,6 @@ only when everything succeeded, so a failure never leaves a half-written folder.
 from __future__ import annotations
 
 import json
-import math
 import os
 import queue
 import shutil
@@ -164,26 +163,13 @@ def recorded_time(path: str | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(mtime))
 
 
-def _nan_to_none(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _nan_to_none(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_nan_to_none(v) for v in x]
-    if isinstance(x, np.floating):
-        return _nan_to_none(float(x))
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.ndarray):
-        return _nan_to_none(x.tolist())
-    return x
-
-
 def write_json_atomic(path: Path, obj: Any) -> None:
+    """JSON file written atomically; NaN -> null, numpy values -> Python (``clean``)."""
+    from hipform.exercises.types import clean
+
     tmp = path.with_name(path.name + ".part")
     with open(tmp, "w") as f:
-        json.dump(_nan_to_none(obj), f, allow_nan=False, separators=(",", ":"))
+        json.dump(clean(obj), f, allow_nan=False, separators=(",", ":"))
     tmp.replace(path)
 
 

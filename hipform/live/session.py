@@ -212,9 +212,9 @@ class Printer:
         import json
 
         if self.json:
-            from hipform.pipeline import _nan_to_none
+            from hipform.exercises.types import clean
 
-            self.stream.write(json.dumps(_nan_to_none({"kind": kind, **data}),
+            self.stream.write(json.dumps(clean({"kind": kind, **data}),
                                          separators=(",", ":")) + "\n")
         else:
             self.stream.write(text + "\n")
