@@ -48,6 +48,12 @@ WORLD_BETA = 6.0
 #: How long an on-screen cue stays up (ms), as in the offline annotated video.
 CUE_SHOW_MS = 2500
 
+#: OpenCV worker threads while the loop runs (1 = OpenCV runs each call on the calling
+#: thread). The loop has its own threads (capture, inference, main); OpenCV's pool would
+#: split every 640x480 colour conversion (the model's BGR->RGB, the window's imshow)
+#: across workers that then spin-wait, ~0.4 ms of CPU per call for no gain.
+OPENCV_THREADS = 1
+
 #: Landmarks that must be in view (shoulders, hips, knees, ankles).
 KEY_LANDMARKS = (LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER, LM.LEFT_HIP, LM.RIGHT_HIP,
                  LM.LEFT_KNEE, LM.RIGHT_KNEE, LM.LEFT_ANKLE, LM.RIGHT_ANKLE)
@@ -370,6 +376,7 @@ class LiveSession:
             # start before capture so the raw clip holds every frame from the first
             self.size = (int(info["width"]), int(info["height"]))
             self._toggle_record(0)
+        cv_threads = _set_opencv_threads(OPENCV_THREADS)
         grabber = FrameGrabber(self.source, drop=self.opts.drop, paced=self.paced,
                                on_frame=self._on_captured)
         self._grabber = grabber
@@ -399,6 +406,7 @@ class LiveSession:
                 self.voice.close()
             if self.window is not None:
                 self.window.close()
+            _set_opencv_threads(cv_threads)
         if self._infer_error is not None and not interrupted:
             raise self._infer_error
         err = grabber.error
@@ -443,8 +451,12 @@ class LiveSession:
             try:
                 item = self._results.get(timeout=0.05)
             except queue.Empty:
+                # nothing new to show: keep the window responsive (keys, repaints)
+                # without pushing the same picture again
                 if self.window is not None and self._last_img is not None:
-                    if self._handle_key(self.window.show(self._last_img)):
+                    poll = getattr(self.window, "poll", None)
+                    action = poll() if poll is not None else self.window.show(self._last_img)
+                    if self._handle_key(action):
                         return
                 continue
             if item is None:
@@ -875,20 +887,38 @@ class LiveSession:
 
 KEY_HINT = "q quit | space pause | e exercise | s side | c calibrate | r record"
 
+#: frame (width, height) -> the key hint's (scale, text origin x, y), or None (no room)
+_hint_fit: dict[tuple[int, int], tuple[float, int, int] | None] = {}
+
 
 def _draw_key_hint(img: np.ndarray) -> None:
-    """The keys, small, top right of the window picture (BGR uint8 (H, W, 3), in place)."""
-    import cv2
+    """The keys, small, top right of the window picture (BGR uint8 (H, W, 3), in place).
+    The box is a cached sprite (:func:`hipform.report.overlay.draw_text_box`)."""
+    from hipform.report.overlay import draw_text_box, text_box_size
 
     h, w = img.shape[:2]
-    scale = max(0.4, min(h, w) / 1200)
-    (tw, th), base = cv2.getTextSize(KEY_HINT, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-    if tw + 16 > w * 0.6:  # too narrow a picture: leave the HUD room
-        return
-    x, y = w - tw - 8, th + 8
-    cv2.rectangle(img, (x - 4, y - th - 4), (x + tw + 4, y + base + 2), (25, 25, 25), -1)
-    cv2.putText(img, KEY_HINT, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (200, 200, 200), 1,
-                cv2.LINE_AA)
+    if (w, h) not in _hint_fit:
+        scale = max(0.4, min(h, w) / 1200)
+        bw, _, _, dy = text_box_size(KEY_HINT, scale, 1, pad=4)
+        tw, th = bw - 9, -dy - 4  # text width, height above the baseline
+        # too narrow a picture: leave the HUD room
+        _hint_fit[(w, h)] = None if tw + 16 > w * 0.6 else (scale, w - tw - 8, th + 8)
+    fit = _hint_fit[(w, h)]
+    if fit is not None:
+        scale, x, y = fit
+        draw_text_box(img, KEY_HINT, (x, y), scale, (200, 200, 200), 1, bg=(25, 25, 25),
+                      pad=4)
+
+
+def _set_opencv_threads(n: int | None) -> int | None:
+    """Set OpenCV's worker thread count; returns the previous one (None: not set)."""
+    if n is None:
+        return None
+    import cv2
+
+    prev = int(cv2.getNumThreads())
+    cv2.setNumThreads(int(n))
+    return prev
 
 
 def _q(a: np.ndarray, p: float) -> float | None:

@@ -77,7 +77,12 @@ class Window:
             cv2.resizeWindow(self.title, int(w * k), int(h * k))
         cv2.imshow(self.title, bgr)
         self._shown = True
-        k = cv2.waitKey(max(1, int(wait_ms)))
+        return self.poll(wait_ms)
+
+    def poll(self, wait_ms: int = 1) -> str | None:
+        """Poll the keyboard (and let the window repaint) for ``wait_ms`` ms without
+        showing a new picture; returns what :meth:`show` returns."""
+        k = self._cv2.waitKey(max(1, int(wait_ms)))
         if k is not None and k >= 0:
             action = KEYS.get(k & 0xFF)
             if action:
