@@ -183,6 +183,7 @@ def extract_landmarks(
     queue_size: int = 8,
     progress: Progress | None = None,
     annotate: Callable[[Any, np.ndarray], None] | None = None,
+    on_row: Callable[[int, int, np.ndarray], None] | None = None,
 ) -> Landmarks:
     """Run ``estimator`` over every frame of ``source`` (every ``stride``-th frame, the
     rest linearly interpolated between detected neighbours). Returns raw landmarks.
@@ -190,7 +191,10 @@ def extract_landmarks(
     With ``pipelined`` the source is decoded in a reader thread; ``annotate(frame, row)``
     (e.g. drawing and encoding the annotated video) runs in a writer thread, so the model
     thread only runs the model. Both queues are bounded: memory does not grow with the
-    clip's length.
+    clip's length. ``on_row(index, t_ms, row)`` is called in the model thread with each
+    frame's raw row (float32 (33, 4), NaN for no person or a frame skipped by ``stride``):
+    a cheap hand-off, e.g. to the annotated-video writer process
+    (:class:`hipform.video.annotate_worker.ProcessVideoWriter`).
     """
     info = source.info
     total = int(info.get("frames") or 0)
@@ -214,6 +218,8 @@ def extract_landmarks(
             xyzv.append(row)
             world.append(nan3 if w is None else w)
             t_ms.append(fr.t_ms)
+            if on_row is not None:
+                on_row(fr.index, fr.t_ms, row)
             if consumer is not None:
                 consumer.put((fr, row))
             elif annotate is not None:
@@ -435,6 +441,35 @@ def _write_report(path: Path, analysis: dict, thumbs: dict[str, bytes],
 
 
 # ----------------------------------------------------------------------------- entry
+#: Which annotated-video writer ``analyze`` uses: "auto", "process" or "thread"
+#: (the environment variable HIPFORM_VIDEO_WRITER overrides it).
+VIDEO_WRITER = "auto"
+#: "auto" writes clips shorter than this (frames) in a thread: starting the writer
+#: process (a fresh interpreter importing cv2, numpy and hipform) costs about 0.5 s
+#: of CPU, more than a short clip's drawing and encoding.
+PROCESS_WRITER_MIN_FRAMES = 300
+
+
+def video_writer_kind(opts: AnalyzeOptions, info: dict) -> str:
+    """"process" or "thread": where the annotated video is drawn and encoded.
+
+    "process" (a separate writer process that decodes the clip itself and receives
+    only landmark rows, see :mod:`hipform.video.annotate_worker`) when the analysis is
+    pipelined, the clip has at least :data:`PROCESS_WRITER_MIN_FRAMES` frames and this
+    process may start children (a daemonic process, e.g. a batch pool worker, may not);
+    otherwise "thread" (``--no-pipeline`` then draws in the model thread)."""
+    import multiprocessing as mp
+
+    want = os.environ.get("HIPFORM_VIDEO_WRITER") or VIDEO_WRITER
+    if want not in ("auto", "process", "thread"):
+        raise ConfigError(f"HIPFORM_VIDEO_WRITER must be auto, process or thread, got {want!r}")
+    if not opts.pipelined or mp.current_process().daemon:
+        return "thread"
+    if want != "auto":
+        return want
+    return "process" if int(info.get("frames") or 0) >= PROCESS_WRITER_MIN_FRAMES else "thread"
+
+
 def _make_annotator(sink: Any, width: int, height: int, opts: AnalyzeOptions,
                     profile: Any) -> Callable[[Any, np.ndarray], None]:
     from hipform.report.annotate import CausalAnnotator
@@ -494,49 +529,64 @@ def analyze_video(
         from hipform.video import open_source
 
         source = open_source(video_path, fps=opts.image_fps)
-        own = estimator is None
-        if replay is not None:
-            from hipform.pose import ReplayEstimator
-
-            estimator = ReplayEstimator(replay)
-        elif own:
-            from hipform.pose import open_estimator
-
-            people = max(opts.people, 1 if opts.person == "largest" else 2)
-            estimator = open_estimator(opts.model, mode="video", person=opts.person,
-                                       num_poses=people)
+        own = estimator is None and replay is None
         tmp = _partial_dir(out)
+        sink = annotate = writer = None
         try:
-            sink = annotate = None
             is_video = not video_path.is_dir()
             if opts.write_video and is_video:
-                from hipform.video import VideoSink
-
                 info = source.info
-                sink = VideoSink(tmp / "annotated.mp4", float(info.get("fps") or 30.0),
-                                 (int(info["width"]), int(info["height"])))
-                annotate = _make_annotator(sink, int(info["width"]), int(info["height"]),
-                                           opts, profile)
+                fps = float(info.get("fps") or 30.0)
+                size = (int(info["width"]), int(info["height"]))
+                if video_writer_kind(opts, info) == "process":
+                    from hipform.video.annotate_worker import ProcessVideoWriter
+
+                    # started before the model loads: its start-up overlaps the load
+                    writer = ProcessVideoWriter(video_path, tmp / "annotated.mp4", fps=fps,
+                                                size=size, exercise=opts.exercise,
+                                                side=opts.side, profile=profile,
+                                                max_ahead=max(8 * opts.queue_size, 8))
+                else:
+                    from hipform.video import VideoSink
+
+                    sink = VideoSink(tmp / "annotated.mp4", fps, size)
+                    annotate = _make_annotator(sink, size[0], size[1], opts, profile)
             try:
+                if replay is not None:
+                    from hipform.pose import ReplayEstimator
+
+                    estimator = ReplayEstimator(replay)
+                elif own:
+                    from hipform.pose import open_estimator
+
+                    people = max(opts.people, 1 if opts.person == "largest" else 2)
+                    estimator = open_estimator(opts.model, mode="video", person=opts.person,
+                                               num_poses=people)
                 lm = extract_landmarks(source, estimator, stride=opts.stride,
                                        pipelined=opts.pipelined, queue_size=opts.queue_size,
-                                       progress=progress, annotate=annotate)
+                                       progress=progress, annotate=annotate,
+                                       on_row=writer.put if writer is not None else None)
+                if writer is not None:
+                    writer.close()
             except BaseException:
                 if sink is not None:
                     sink.abort()
+                if writer is not None:
+                    writer.abort()
                 raise
+            finally:
+                if own and estimator is not None:
+                    estimator.close()
             if sink is not None:
                 sink.close()
             if replay is not None:
                 lm = Landmarks(lm.xyzv, lm.t_ms, lm.width, lm.height, lm.world, replay.meta)
-            thumb_source = tmp / "annotated.mp4" if sink is not None else (
+            wrote = sink is not None or writer is not None
+            thumb_source = tmp / "annotated.mp4" if wrote else (
                 video_path if is_video else None)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        finally:
-            if own and replay is None:
-                estimator.close()
     session_id = None
     try:
         scored = score_landmarks(lm, opts, profile=profile)
