@@ -7,17 +7,26 @@ Modes (each on the same decoded frames, a fresh estimator each, interleaved over
 ``--repeats`` rounds, medians reported):
 
   model      the pose model alone: ``estimator.process`` on every frame, one after the
-             other (the ceiling for any loop using this model on this machine);
+             other (the ceiling for any loop using this model on this machine), with
+             OpenCV's worker threads set as the live loop sets them;
+  model-cvpool  the same with OpenCV's default thread pool (for reference);
   loop       the live loop unpaced, every frame processed (``--no-drop --fast``):
              capture thread -> inference thread -> main thread (One Euro, metrics,
              calibration, exercise engine, overlay drawing) -- its throughput;
+  loop-null  the same loop with a null model that returns the landmarks the model found
+             at once: its CPU per frame is everything except the model, measured
+             directly (main thread plus capture/inference hand-over);
+  realtime-stub  the realtime loop with a model that sleeps 20 ms and uses no CPU;
   realtime   the live loop fed like a 30 fps camera (paced, newest-frame capture,
              frames dropped when behind): processed fps, dropped frames and the latency
              from capture to the overlay being drawn (median, 95th percentile).
 
 "non-model cost" is the main-thread work per frame (everything except the model:
 smoothing, metrics, engine, HUD, drawing, and ``imshow`` when ``--window``) as a share
-of the frame time of the loop, plus the throughput lost against the bare model.
+of the frame time of the loop, plus the throughput lost against the bare model. The
+target is judged on process CPU: (live loop - bare model) CPU per frame <= 10 % of the
+loop's frame time. A per-part CPU profile of the main thread's step
+(:func:`profile_steps`) is recorded too.
 
 Usage: python benchmarks/bench_live.py [--clip sample_videos/sls_faulty.mp4]
        [--repeats 3] [--window]     (--window needs a display; e.g. under xvfb-run)
@@ -98,20 +107,39 @@ class TimedWindow:
         self.w = Window("hipform bench")
         self.ms: list[float] = []
         self.cpu_ms: list[float] = []
+        self.poll_ms: list[float] = []
+        self.poll_cpu_ms: list[float] = []
 
-    def show(self, img: np.ndarray, wait_ms: int = 1) -> None:
+    def show(self, img: np.ndarray, wait_ms: int = 1) -> str | None:
         t, c = time.perf_counter(), time.thread_time()
-        self.w.show(img, wait_ms)
+        r = self.w.show(img, wait_ms)
         self.ms.append((time.perf_counter() - t) * 1000)
         self.cpu_ms.append((time.thread_time() - c) * 1000)
+        return r
+
+    def poll(self, wait_ms: int = 1) -> str | None:
+        """Idle waits (no new picture): timed apart from ``show``."""
+        t, c = time.perf_counter(), time.thread_time()
+        r = self.w.poll(wait_ms)
+        self.poll_ms.append((time.perf_counter() - t) * 1000)
+        self.poll_cpu_ms.append((time.thread_time() - c) * 1000)
+        return r
 
     def close(self) -> None:
         self.w.close()
 
 
-def run_model(frames: list[Any], t0: int, model: str | None) -> dict:
+def run_model(frames: list[Any], t0: int, model: str | None,
+              cv_threads: int | None = None) -> dict:
+    """The bare model on every frame. ``cv_threads``: OpenCV's worker threads while it
+    runs (the model's BGR->RGB conversion uses OpenCV); default: what the live loop
+    sets (:data:`hipform.live.session.OPENCV_THREADS`), so that the model's own CPU is
+    the same in both and their difference is what the loop adds; -1 = OpenCV's default
+    pool (how the bare model runs outside the loop)."""
+    from hipform.live.session import OPENCV_THREADS, _set_opencv_threads
     from hipform.pose import open_estimator
 
+    prev = _set_opencv_threads(OPENCV_THREADS if cv_threads is None else cv_threads)
     est = open_estimator(model, mode="live")
     try:
         est.process(frames[0].bgr, t0 - 100)  # warm-up (delegate creation)
@@ -126,6 +154,7 @@ def run_model(frames: list[Any], t0: int, model: str | None) -> dict:
         cpu = time.process_time() - cpu0
     finally:
         est.close()
+        _set_opencv_threads(prev)
     return {"fps": len(frames) / wall, "ms_median": statistics.median(ms),
             "ms_p95": float(np.percentile(ms, 95)), "cpu_ms_per_frame": 1000 * cpu / len(frames)}
 
@@ -141,7 +170,8 @@ class SleepEstimator:
         self.rows, self.ms, self.i = rows, ms, 0
 
     def process(self, bgr: np.ndarray, t_ms: int):  # noqa: ANN201
-        time.sleep(self.ms / 1000)
+        if self.ms > 0:
+            time.sleep(self.ms / 1000)
         row = self.rows[min(self.i, len(self.rows) - 1)]
         self.i += 1
         return row, None
@@ -167,9 +197,11 @@ def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced
     sess = LiveSession(MemorySource(frames, fps, t0), est, opts, paced=paced, window=win,
                        stream=io.StringIO())
     cpu0 = time.process_time()
+    main0 = time.thread_time()
     try:
         sess.run_loop()
         cpu = time.process_time() - cpu0
+        main_cpu = time.thread_time() - main0
     finally:
         est.close()
         if win is not None:
@@ -194,8 +226,99 @@ def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced
         "step_cpu_ms_median": float(np.median(sess.step_cpu_ms)),
         "show_cpu_ms_median": float(np.median(show_cpu)) if show_cpu.size else 0.0,
         "cpu_ms_per_frame": 1000 * cpu / max(1, sess.frames_processed),
+        # the main thread's whole CPU (every step, not just the median one: the exercise
+        # engine's rep-end work, the first frame's set-up, idle polls)
+        "main_cpu_ms_per_frame": 1000 * main_cpu / max(1, sess.frames_processed),
     }
     return res
+
+
+def profile_steps(frames: list[Any], rows: list[np.ndarray], *, window: bool,
+                  exercise: str, repeats: int = 2) -> dict[str, float]:
+    """CPU time (ms per frame, main thread, ``time.thread_time``) of each part of the
+    live loop's per-frame work, calling :meth:`LiveSession.step` directly (no threads)
+    on the frames with the landmarks the model found, and ``imshow`` + ``waitKey``
+    through the real window when ``window``. Parts are timed by wrapping the functions
+    the step calls; "rest of the step" is what is left of the step's total."""
+    import cv2
+
+    import hipform.core.metrics as cm
+    import hipform.live.session as ls
+    import hipform.report.overlay as ov
+    from hipform.live.capture import Captured
+
+    acc: dict[str, float] = {}
+
+    def wrap(name: str, fn: Any) -> Any:
+        acc.setdefault(name, 0.0)
+
+        def timed(*a: Any, **k: Any) -> Any:
+            c = time.thread_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                acc[name] += time.thread_time() - c
+
+        return timed
+
+    patches = [(cm, "compute_metrics", "metrics (compute_metrics, T = 1)"),
+               (ov, "draw_overlay", "overlay total"),
+               (ov, "draw_skeleton", "overlay: skeleton"),
+               (ov, "_draw_angle_labels", "overlay: angle labels (layout + boxes)"),
+               (ls, "_draw_key_hint", "key hint")]
+    if window:
+        patches += [(cv2, "imshow", "window: imshow"), (cv2, "waitKey", "window: waitKey"),
+                    (cv2, "getWindowProperty", "window: closed check")]
+    saved = [(mod, attr, getattr(mod, attr)) for mod, attr, _ in patches]
+    prev_threads = ls._set_opencv_threads(ls.OPENCV_THREADS)
+    win = None
+    try:
+        for mod, attr, name in patches:
+            setattr(mod, attr, wrap(name, getattr(mod, attr)))
+        if window:
+            from hipform.live.window import Window
+
+            win = Window("hipform bench profile")
+        opts = ls.LiveOptions(exercise=exercise, window=window, save=False, draw=True,
+                              report=False)
+        sess = ls.LiveSession(iter(()), None, opts, window=win, stream=io.StringIO())
+        sess._guidance = wrap("guidance (framing, view)", sess._guidance)
+        sess._hud = wrap("HUD state + angle texts", sess._hud)
+        total, n, span = 0.0, 0, frames[-1].t_ms + 1000
+        for r in range(repeats):
+            for i, f in enumerate(frames):
+                fr = f._replace(t_ms=f.t_ms + r * span, bgr=f.bgr.copy())
+                cap = Captured(fr, time.perf_counter())
+                c = time.thread_time()
+                img = sess.step(cap, rows[i], None)
+                if win is not None:
+                    win.show(img)
+                dt = time.thread_time() - c
+                if r == 0 and i == 0:  # the engine and calibrator exist after frame 0
+                    one_euro = wrap("One Euro (pixels)", sess.smoother)
+                    sess.smoother = one_euro  # type: ignore[assignment]
+                    sess.engine.update = wrap("exercise engine", sess.engine.update)
+                    assert sess.calib is not None
+                    sess.calib.feed = wrap("calibration", sess.calib.feed)  # type: ignore
+                    for k in acc:  # frame 0 (set-up) is not counted
+                        acc[k] = 0.0
+                    continue
+                total += dt
+                n += 1
+    finally:
+        for mod, attr, fn in saved:
+            setattr(mod, attr, fn)
+        if win is not None:
+            win.close()
+        ls._set_opencv_threads(prev_threads)
+    out = {k: round(1000 * v / n, 4) for k, v in acc.items()}
+    nested = ("overlay: skeleton", "overlay: angle labels (layout + boxes)")
+    out["overlay: HUD lines + cue box"] = round(out["overlay total"] - sum(
+        out[k] for k in nested), 4)
+    top = [k for k in out if k not in nested and k != "overlay: HUD lines + cue box"]
+    out["rest of the step"] = round(1000 * total / n - sum(out[k] for k in top), 4)
+    out["total (main thread)"] = round(1000 * total / n, 4)
+    return out
 
 
 def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
@@ -213,6 +336,9 @@ def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
     cpu_model = med("model", "cpu_ms_per_frame")
     cpu_loop = med(lp, "cpu_ms_per_frame")
     extra_cpu = cpu_loop - cpu_model
+    nl = "loop-null" + suffix
+    null_cpu = med(nl, "cpu_ms_per_frame")
+    null_main = med(nl, "main_cpu_ms_per_frame")
     return {
         "model_fps": round(model_fps, 2),
         "model_ms_median": round(med("model", "ms_median"), 2),
@@ -228,11 +354,18 @@ def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
         "nonmodel_share_of_frame_time_pct": round(100 * nonmodel_ms / frame_ms, 1),
         "nonmodel_cpu_ms_per_frame": round(nonmodel_cpu, 2),
         "nonmodel_cpu_share_of_frame_time_pct": round(100 * nonmodel_cpu / frame_ms, 1),
+        "main_thread_cpu_ms_per_frame": round(med(lp, "main_cpu_ms_per_frame"), 2),
         "process_cpu_ms_per_frame_model": round(cpu_model, 2),
         "process_cpu_ms_per_frame_loop": round(cpu_loop, 2),
         "process_cpu_extra_ms_per_frame": round(extra_cpu, 2),
         "process_cpu_extra_share_of_frame_time_pct": round(100 * extra_cpu / frame_ms, 1),
         "throughput_lost_vs_model_pct": round(100 * (1 - loop_fps / model_fps), 1),
+        "model_cvpool_cpu_ms_per_frame": round(med("model-cvpool", "cpu_ms_per_frame"), 2),
+        "null_model_loop_fps": round(med(nl, "fps"), 1),
+        "null_model_loop_cpu_ms_per_frame": round(null_cpu, 2),
+        "null_model_loop_main_cpu_ms_per_frame": round(null_main, 2),
+        "null_model_loop_other_threads_cpu_ms_per_frame": round(null_cpu - null_main, 2),
+        "null_model_loop_cpu_share_of_frame_time_pct": round(100 * null_cpu / frame_ms, 1),
         "target_fps_30_met": bool(loop_fps >= 30.0),
         "target_nonmodel_10pct_met": bool(extra_cpu <= 0.10 * frame_ms),
     }
@@ -261,9 +394,9 @@ def main() -> None:
     est = open_estimator(args.model, mode="live")
     stub_rows = [est.process(f.bgr, f.t_ms)[0] for f in frames]  # for the sleep stub
     est.close()
-    modes = ["model", "loop", "realtime", "realtime-stub"]
+    modes = ["model", "model-cvpool", "loop", "loop-null", "realtime", "realtime-stub"]
     if args.window:
-        modes += ["loop+window", "realtime+window"]
+        modes += ["loop+window", "loop-null+window", "realtime+window"]
     rounds: dict[str, list[dict]] = {m: [] for m in modes}
     t0 = 0
     for r in range(args.repeats):
@@ -271,10 +404,16 @@ def main() -> None:
             t0 += span
             if mode == "model":
                 res = run_model(frames, t0, args.model)
+            elif mode == "model-cvpool":
+                res = run_model(frames, t0, args.model, cv_threads=-1)
             elif mode == "realtime-stub":
                 res = run_loop(frames, fps, t0, None, paced=True, window=False,
                                exercise=args.exercise, stub_rows=stub_rows,
                                stub_ms=STUB_MS)
+            elif mode.startswith("loop-null"):
+                res = run_loop(frames, fps, t0, None, paced=False,
+                               window=mode.endswith("+window"), exercise=args.exercise,
+                               stub_rows=stub_rows, stub_ms=0.0)
             else:
                 res = run_loop(frames, fps, t0, args.model, paced=mode.startswith("realtime"),
                                window=mode.endswith("+window"), exercise=args.exercise)
@@ -282,6 +421,11 @@ def main() -> None:
             print(f"round {r + 1} {mode:15s} " + "  ".join(
                 f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in res.items()),
                 flush=True)
+    profile = {"headless": profile_steps(frames, stub_rows, window=False,
+                                         exercise=args.exercise)}
+    if args.window:
+        profile["window"] = profile_steps(frames, stub_rows, window=True,
+                                          exercise=args.exercise)
     variants = {"headless": summarise(rounds, "", fps)}
     st = rounds["realtime-stub"]
     variants["headless"]["stub_realtime_dropped_pct"] = round(100 * statistics.median(
@@ -292,6 +436,8 @@ def main() -> None:
         variants["window"] = summarise(rounds, "+window", fps)
     import cv2
     import mediapipe
+
+    from hipform.live.session import OPENCV_THREADS
 
     out = {
         "benchmark": "bench_live",
@@ -304,7 +450,8 @@ def main() -> None:
         "clip": str(clip.relative_to(ROOT)) if clip.is_relative_to(ROOT) else str(clip),
         "frames": len(frames), "size": [W, H], "model": args.model or "full",
         "display": os.environ.get("DISPLAY"), "repeats": args.repeats,
-        "summary": variants, "rounds": rounds,
+        "opencv_threads_in_loop": OPENCV_THREADS,
+        "summary": variants, "profile_ms_per_frame": profile, "rounds": rounds,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "live.json").write_text(json.dumps(out, indent=2) + "\n")
@@ -332,9 +479,11 @@ def render_md(out: dict, fps: float) -> str:
         row("main-thread work per frame (all but the model), wall",
             lambda s: f"{s['nonmodel_ms_per_frame']:.2f} ms "
                       f"({s['nonmodel_share_of_frame_time_pct']:.1f} % of frame time)"),
-        row("main-thread work per frame (all but the model), CPU",
+        row("main-thread work per frame (all but the model), CPU, median frame",
             lambda s: f"{s['nonmodel_cpu_ms_per_frame']:.2f} ms "
                       f"({s['nonmodel_cpu_share_of_frame_time_pct']:.1f} %)"),
+        row("main thread CPU per frame, all of it (mean: rep ends, set-up, idle polls)",
+            lambda s: f"{s['main_thread_cpu_ms_per_frame']:.2f} ms"),
         row("process CPU per frame: bare model -> live loop",
             lambda s: f"{s['process_cpu_ms_per_frame_model']:.1f} -> "
                       f"{s['process_cpu_ms_per_frame_loop']:.1f} ms "
@@ -342,11 +491,26 @@ def render_md(out: dict, fps: float) -> str:
                       f"{s['process_cpu_extra_share_of_frame_time_pct']:.1f} % of frame time)"),
         row(f"... the same extra CPU as a share of a {fps:.0f} fps frame ({1000 / fps:.1f} ms)",
             lambda s: f"{100 * s['process_cpu_extra_ms_per_frame'] * fps / 1000:.1f} %"),
+        row("the same loop with a null model (returns the landmarks at once): CPU per frame",
+            lambda s: f"{s['null_model_loop_cpu_ms_per_frame']:.2f} ms "
+                      f"(main thread {s['null_model_loop_main_cpu_ms_per_frame']:.2f}, "
+                      f"other threads {s['null_model_loop_other_threads_cpu_ms_per_frame']:.2f}"
+                      f"; {s['null_model_loop_cpu_share_of_frame_time_pct']:.1f} % of frame time)"),
         row("target >= 30 frames/s (unpaced loop)",
             lambda s: "met" if s["target_fps_30_met"] else "**not met**"),
         row("target: all but the model <= 10 % of frame time (process CPU)",
             lambda s: "met" if s["target_nonmodel_10pct_met"] else "**not met**"),
     ]
+    prof = out.get("profile_ms_per_frame") or {}
+    pcols = list(prof)
+    ptable = ""
+    if pcols:
+        keys = list(prof[pcols[-1]])
+        ptable = ("| part of the per-frame work (main thread CPU, ms/frame) | "
+                  + " | ".join(pcols) + " |\n|---|" + "---|" * len(pcols) + "\n"
+                  + "\n".join(f"| {k} | " + " | ".join(
+                      f"{prof[c][k]:.3f}" if k in prof[c] else "-" for c in pcols) + " |"
+                      for k in keys) + "\n")
     load = ", ".join(f"{x:.2f}" for x in out["machine"]["loadavg"])
     head = "| measure | " + " | ".join(cols) + " |\n|---|" + "---|" * len(cols)
     table = head + "\n" + "\n".join(rows)
@@ -360,6 +524,19 @@ Load average at the end (1, 5, 15 min): {load} -- on 2 cores.
 
 {table}
 
+The bare model runs with OpenCV's worker threads set as the live loop sets them
+({out.get('opencv_threads_in_loop')}: see `OPENCV_THREADS` in `hipform/live/session.py`), so
+the model's own CPU is the same in both and the difference is what the loop adds. With
+OpenCV's default thread pool the bare model costs
+{h.get('model_cvpool_cpu_ms_per_frame', float('nan')):.1f} ms of CPU per frame instead of
+{h['process_cpu_ms_per_frame_model']:.1f} ms (its BGR->RGB conversion is split across
+pool workers that spin-wait afterwards).
+
+Where the main thread's time goes (`profile_steps`: `LiveSession.step` called directly on
+the same frames and landmarks, each part timed by wrapping the function it calls; nested
+overlay parts are indented by name):
+
+{ptable}
 "frame time" is the unpaced loop's time per frame (1 / its frames per second). The
 main thread's work (One Euro, metrics, calibration, exercise engine, HUD and overlay
 drawing, and with the window `imshow` + `waitKey`) runs while the inference thread

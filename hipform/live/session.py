@@ -57,6 +57,7 @@ OPENCV_THREADS = 1
 #: Landmarks that must be in view (shoulders, hips, knees, ankles).
 KEY_LANDMARKS = (LM.LEFT_SHOULDER, LM.RIGHT_SHOULDER, LM.LEFT_HIP, LM.RIGHT_HIP,
                  LM.LEFT_KNEE, LM.RIGHT_KNEE, LM.LEFT_ANKLE, LM.RIGHT_ANKLE)
+_KEY_IDX = np.array([int(i) for i in KEY_LANDMARKS])
 
 
 @dataclass
@@ -186,11 +187,11 @@ def guidance_for(row: np.ndarray, size: tuple[int, int], view: int, exercise: st
     """
     if not np.isfinite(row[:, 0]).any():
         return "nobody"
-    k = row[list(KEY_LANDMARKS)]
+    k = row[_KEY_IDX]
     w, h = size
-    vis = np.nan_to_num(k[:, 3], nan=0.0)
-    inside = (k[:, 0] >= 0) & (k[:, 0] < w) & (k[:, 1] >= 0) & (k[:, 1] < h)
-    if not bool(np.all((vis >= vmin) & inside)):
+    x, y = k[:, 0], k[:, 1]
+    # NaN compares False: a missing landmark is not in view
+    if not ((k[:, 3] >= vmin) & (x >= 0) & (x < w) & (y >= 0) & (y < h)).all():
         return "out_of_view"
     need = _views_for(exercise)
     if need is not None and view != 0 and view not in need[0]:

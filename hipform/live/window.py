@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -26,6 +27,10 @@ def display_available() -> bool:
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
                 or os.environ.get("QT_QPA_PLATFORM"))
+
+#: How often (s) :meth:`Window.show` / :meth:`Window.poll` check whether the window
+#: was closed with its close button.
+CLOSED_CHECK_S = 0.1
 
 #: key code -> action name (what the live loop does with it).
 KEYS: dict[int, str] = {
@@ -59,6 +64,7 @@ class Window:
         self._shown = False
         self._mapped = False  # seen visible at least once
         self._size = size
+        self._checked = -1e9  # time.monotonic() of the last close-button check
         # no Qt toolbar (WINDOW_GUI_NORMAL): only the picture, resizable, aspect kept
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         if size is not None:
@@ -87,8 +93,11 @@ class Window:
             action = KEYS.get(k & 0xFF)
             if action:
                 return action
-        if self.closed():
-            return "quit"
+        now = time.monotonic()
+        if now - self._checked >= CLOSED_CHECK_S:  # a window property round trip
+            self._checked = now
+            if self.closed():
+                return "quit"
         return None
 
     def closed(self) -> bool:
