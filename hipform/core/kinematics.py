@@ -74,6 +74,10 @@ _NAN = np.float32(np.nan)
 _Z = np.float32(0.0)
 _R = np.float32(180.0 / np.pi)  # a multiply: float32 degrees() is ~30x slower
 _LR = np.array([[-1.0], [1.0]], dtype=np.float32)
+_M1 = np.float32(-1.0)
+_HALF = np.float32(0.5)
+_0_05 = np.float32(0.05)
+_15 = np.float32(15.0)
 _V_FRONTAL = np.int8(View.FRONTAL)
 _V_SAG_L = np.int8(View.SAGITTAL_LEFT)
 _V_SAG_R = np.int8(View.SAGITTAL_RIGHT)
@@ -108,92 +112,182 @@ class NanReason:
 
 
 def _undef(ang: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """NaN where the angle from atan2(c, d) is undefined (both zero).
+    """NaN (in place) where the angle from atan2(c, d) is undefined (both zero).
+
+    Usually no element is: one cheap test skips the masked store.
+    """
+    m = c == 0
+    m &= d == 0
+    if m.any():
+        np.copyto(ang, _NAN, where=m)
+    return ang
+
+
+def _gate(val: np.ndarray, ok: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """val where ok, NaN elsewhere, into ``out`` (new array if None).
 
     ``0 / mask`` is 0 where mask is True and NaN (0/0) where False: adding it gates a
     float32 array several times faster than np.where / np.copyto with a scalar.
     """
-    return ang + _Z / ((c != 0) | (d != 0))
+    g = np.divide(_Z, ok, dtype=np.float32)
+    return np.add(val, g, out=out)
 
 
-def _nan_unless(val: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """val where ok, NaN elsewhere (same trick as _undef)."""
-    return val + _Z / ok
+def _sign_inplace(a: np.ndarray) -> np.ndarray:
+    """a -> +1 / -1 in place, NaN where a == 0 or NaN."""
+    return np.divide(a, np.abs(a), out=a)
 
 
-def _unit_sign(a: np.ndarray) -> np.ndarray:
-    """+1 / -1, NaN where a == 0 or NaN."""
-    return a / np.abs(a)
+def _deg_atan2(c: np.ndarray, d: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """degrees(atan2(c, d)) as float32, NaN where c == d == 0."""
+    a = np.arctan2(c, d, out=out)
+    a *= _R
+    return _undef(a, c, d)
 
 
 def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None = None,
-            quiet: bool = False, reasons: bool = True) -> dict[str, Any]:
+            quiet: bool = False, reasons: bool = True,
+            dst: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     """All measures of one gathered block (see :mod:`hipform.core._block`).
 
     blk: float32 (4, K, n); wblk: float32 (3, 8, n) world metres or None.
     Returns a dict of arrays shaped (n,) or (2, n) (row 0 = left); with ``reasons`` also
-    "vis" (K, n) bool and "nodet" (n,) for the lazy NaN reasons. Call under
-    ``np.errstate(all="ignore")``.
+    "vis" (8, n) bool and "nodet" (n,) for the lazy NaN reasons. ``dst``: optional
+    destinations (views of the clip's output arrays) for any of these keys; results are
+    written there instead of new arrays. Call under ``np.errstate(all="ignore")``.
+
+    Written for speed (in-place operations, shared intermediates); every value is
+    bit-for-bit the one of the plain formulas in the comments.
     """
+    dst = dst or {}
     x, y, z, v = blk[0], blk[1], blk[2], blk[3]
-    vis = v >= vmin
-    nodet = np.isnan(x[b.L_HIP])
-    vr = _view_block(x, y, z, v, vis)
+    vis = np.greater_equal(v[:b.N_VIS], vmin, out=dst.get("vis"))
+    nodet = np.isnan(x[b.L_HIP], out=dst.get("nodet"))
+    vr = _view_block(x, y, z, v, vis, dst.get("view"), dst.get("view_confidence"))
     code, lying, tx, ty, rx, ry, near = vr.code, vr.lying, vr.tx, vr.ty, vr.rx, vr.ry, vr.near
 
-    sx, sy = x[b.SHOULDERS], y[b.SHOULDERS]
     hx, hy = x[b.HIPS], y[b.HIPS]
-    kx, ky = x[b.KNEES], y[b.KNEES]
-    ax, ay = x[b.ANKLES], y[b.ANKLES]
     vs, vh, vk, va = vis[b.SHOULDERS], vis[b.HIPS], vis[b.KNEES], vis[b.ANKLES]
 
-    # ---- legs: thigh g = knee - hip, shank q = ankle - knee, leg axis l = ankle - hip
-    gx = kx - hx
-    gy = ky - hy
-    qx = ax - kx
-    qy = ay - ky
-    c = gx * qy - gy * qx
-    d = gx * qx + gy * qy
-    theta = _undef(np.arctan2(c, d) * _R, c, d)  # signed, (2, n)
-    lx = ax - hx
-    ly = ay - hy
-    medial = _unit_sign(lx * ry - ly * rx) * _LR  # sign flipping theta to "+ = medial knee"
-    valgus = theta * medial
-    knee_flex = np.abs(theta)
-    leg_vis = vh & vk & va
+    # ---- view gating masks
+    if gating:
+        frontal = code == _V_FRONTAL
+        sag = code == _V_SAG_L
+        sag |= code == _V_SAG_R
+        side_ok = code == _V_LYING
+        side_ok |= sag
+    else:
+        frontal = sag = side_ok = None
 
-    # ---- pelvis
+    def both(m1, m2):
+        return m1 if m2 is None else m1 & m2
+
+    # ---- legs: thigh g = knee - hip, shank q = ankle - knee, leg axis l = ankle - hip
+    gx = x[b.KNEES] - hx
+    gy = y[b.KNEES] - hy
+    qx = x[b.ANKLES] - x[b.KNEES]
+    qy = y[b.ANKLES] - y[b.KNEES]
+    c = gx * qy
+    t = gy * qx
+    c -= t            # g x q
+    d = np.multiply(gx, qx, out=t)
+    t2 = gy * qy
+    d += t2           # g . q
+    theta = _deg_atan2(c, d, out=t2)  # signed, (2, n)
+    lx = x[b.ANKLES] - hx
+    ly = y[b.ANKLES] - hy
+    leg_vis = vh & vk
+    leg_vis &= va
+    if quiet:
+        leg_len = np.multiply(lx[0], lx[0])
+        leg_len += ly[0] * ly[0]
+        np.sqrt(leg_len, out=leg_len)
+        t3 = lx[1] * lx[1]
+        t3 += ly[1] * ly[1]
+        np.sqrt(t3, out=t3)
+        leg_len += t3
+        leg_len *= _HALF
+    # medial = sign(l x r) * (-1 left, +1 right): flips theta to "+ = medial knee"
+    lx *= ry
+    ly *= rx
+    lx -= ly
+    medial = _sign_inplace(lx)
+    medial *= _LR
+    valg = np.multiply(theta, medial, out=medial)
+    knee_valgus = _gate(valg, both(leg_vis, frontal), dst.get("knee_valgus"))
+    # knee flexion (2-D) = |theta|, computed below unless 3-D
+
+    # ---- pelvis: obliquity = atan2(y_lh - y_rh, |rx|)
     arx = np.abs(rx)
     dyh = y[b.L_HIP] - y[b.R_HIP]
-    obliq = _undef(np.arctan2(dyh, arx) * _R, dyh, arx)
+    obliq = _deg_atan2(dyh, arx)
     hips_vis = vh[0] & vh[1]
+    pelvic_obliquity = _gate(obliq, both(hips_vis, frontal), dst.get("pelvic_obliquity"))
+    if quiet:
+        q_ok = np.isfinite(pelvic_obliquity)
 
-    # ---- trunk
-    torso_vis = hips_vis & vs[0] & vs[1]
-    ntx = -tx
-    nty = -ty
-    lean_left = _undef(np.arctan2(ntx * _unit_sign(rx), nty) * _R, ntx, nty)
-    lean_f = np.stack((lean_left, -lean_left))
+    # ---- trunk, frontal: atan2(-tx * sign(rx), -ty) (lean toward the left, from up)
+    torso_vis = hips_vis & vs[0]
+    torso_vis &= vs[1]
+    ntx = np.negative(tx)
+    srx = np.abs(rx, out=arx)
+    np.divide(rx, srx, out=srx)
+    srx *= ntx
+    nty = np.negative(ty)
+    lean_left = np.arctan2(srx, nty, out=srx)
+    lean_left *= _R
+    _undef(lean_left, ntx, nty)
+    g = np.divide(_Z, both(torso_vis, frontal), dtype=np.float32)
+    lean_f = dst.get("trunk_lean_frontal")
+    if lean_f is None:
+        lean_f = np.empty((2,) + lean_left.shape, np.float32)
+    np.add(lean_left, g, out=lean_f[0])
+    np.subtract(g, lean_left, out=lean_f[1])  # == -lean_left + g, bit for bit
 
     # ---- hip (2-D): trunk-down d = hip - shoulder per side, thigh g
-    dx = hx - sx
-    dy = hy - sy
-    c2 = dx * gy - dy * gx
-    d2 = dx * gx + dy * gy
-    phi = _undef(np.arctan2(c2, d2) * _R, c2, d2)
-    ant_x = np.where(lying, np.float32(0.0), near * ty)   # anterior, up to a positive scale
-    ant_y = np.where(lying, np.float32(-1.0), -near * tx)
-    hip_flex2 = phi * _unit_sign(dx * ant_y - dy * ant_x)
+    dx = hx - x[b.SHOULDERS]
+    dy = hy - y[b.SHOULDERS]
+    c2 = np.multiply(dx, gy, out=c)
+    t = dy * gx
+    c2 -= t
+    d2 = np.multiply(dx, gx, out=gx)
+    np.multiply(dy, gy, out=t)
+    d2 += t
+    phi = _deg_atan2(c2, d2, out=gy)
+    # anterior direction, up to a positive scale: lying -> (0, -1), else near * (ty, -tx)
+    ant_x = near * ty
+    np.copyto(ant_x, _Z, where=lying)
+    ant_y = near * tx
+    np.negative(ant_y, out=ant_y)
+    np.copyto(ant_y, _M1, where=lying)
+    hs = np.multiply(dx, ant_y, out=c2)
+    np.multiply(dy, ant_x, out=t)
+    hs -= t
+    hip_flex2 = phi * _sign_inplace(hs)
+    hip_vis = vs & vh
+    side_vis = hip_vis.copy()  # shoulder and hip visible, per side
+    hip_vis &= vk
+
     # sagittal lean per side from that side's shoulder-hip line (facing_x = -near),
     # mean of the sides whose shoulder and hip are visible
-    side_vis = vs & vh
-    lean_sides = _undef(np.arctan2(dx * near, dy) * _R, dx, dy)
-    lean_sides = np.where(side_vis, lean_sides, np.float32(0.0))
+    lsx = np.multiply(dx, near, out=qx)
+    # (undefined where dx * near == dy == 0, i.e. dx == dy == 0: near is +-1 or NaN)
+    lean_sides = _deg_atan2(lsx, dy, out=qy)
+    np.copyto(lean_sides, _Z, where=~side_vis)
+    lean_s = lean_sides[0] + lean_sides[1]
+    cnt = np.add(side_vis[0], side_vis[1], dtype=np.float32)
+    lean_s /= cnt
     lean_s_vis = side_vis[0] | side_vis[1]
-    lean_s = (lean_sides[0] + lean_sides[1]) / (side_vis[0] * np.float32(1.0) + side_vis[1])
-    hip_vis = vs & vh & vk
-    lum_sides = np.where(hip_vis, -hip_flex2, np.float32(0.0))
-    lumbar = (lum_sides[0] + lum_sides[1]) / (hip_vis[0] * np.float32(1.0) + hip_vis[1])
+    trunk_lean_sagittal = _gate(lean_s, both(lean_s_vis, sag),
+                                dst.get("trunk_lean_sagittal"))
+    # lumbar = mean over the sides with shoulder, hip, knee visible of -hip_flex2
+    lum = np.negative(hip_flex2, out=lean_sides)
+    np.copyto(lum, _Z, where=~hip_vis)
+    lumbar = lum[0] + lum[1]
+    np.add(hip_vis[0], hip_vis[1], dtype=np.float32, out=cnt)
+    lumbar /= cnt
+    lum_vis = hip_vis[0] | hip_vis[1]
+    lumbar_extension = _gate(lumbar, both(lum_vis, side_ok), dst.get("lumbar_extension"))
 
     # ---- 3-D flexion from world landmarks (metres), any view
     if wblk is not None:
@@ -209,9 +303,9 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
             return np.sqrt(cx * cx + cy * cy + cz * cz), u[0] * w[0] + u[1] * w[1] + u[2] * w[2]
 
         cn, dn = _cn(g3, q3)
-        knee_flex = _undef(np.arctan2(cn, dn) * _R, cn, dn)
+        knee_flex = _deg_atan2(cn, dn)
         cn, dn = _cn(d3, g3)
-        un = _undef(np.arctan2(cn, dn) * _R, cn, dn)
+        un = _deg_atan2(cn, dn)
         left = (wx[2] - wx[3], wy[2] - wy[3], wz[2] - wz[3])
         sup = ((wx[0] + wx[1] - wx[2] - wx[3]) * 0.5, (wy[0] + wy[1] - wy[2] - wy[3]) * 0.5,
                (wz[0] + wz[1] - wz[2] - wz[3]) * 0.5)
@@ -221,32 +315,20 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
         da = d3[0] * a3[0] + d3[1] * a3[1] + d3[2] * a3[2]
         dd = d3[0] * d3[0] + d3[1] * d3[1] + d3[2] * d3[2]
         hip_flex = un * np.copysign(np.float32(1.0), ga - dn * da / dd)  # 0 stays 0
-        flex3d = True
+        flex_ok = None
     else:
+        knee_flex = np.abs(theta)
         hip_flex = hip_flex2
-        flex3d = False
+        flex_ok = side_ok
 
-    # ---- view gating
-    if gating:
-        frontal = code == _V_FRONTAL
-        sag = (code == _V_SAG_L) | (code == _V_SAG_R)
-        side_ok = sag | (code == _V_LYING)
-        flex_ok = None if flex3d else side_ok
-    else:
-        frontal = sag = side_ok = flex_ok = None
-
-    def gate(val, visok, viewok):
-        return _nan_unless(val, visok if viewok is None else (visok & viewok))
-
-    lum_vis = hip_vis[0] | hip_vis[1]
     out: dict[str, Any] = {
-        "knee_valgus": gate(valgus, leg_vis, frontal),
-        "pelvic_obliquity": gate(obliq, hips_vis, frontal),
-        "trunk_lean_frontal": gate(lean_f, torso_vis, frontal),
-        "trunk_lean_sagittal": gate(lean_s, lean_s_vis, sag),
-        "knee_flexion": gate(knee_flex, leg_vis, flex_ok),
-        "hip_flexion": gate(hip_flex, hip_vis, flex_ok),
-        "lumbar_extension": gate(lumbar, lum_vis, side_ok),
+        "knee_valgus": knee_valgus,
+        "pelvic_obliquity": pelvic_obliquity,
+        "trunk_lean_frontal": lean_f,
+        "trunk_lean_sagittal": trunk_lean_sagittal,
+        "knee_flexion": _gate(knee_flex, both(leg_vis, flex_ok), dst.get("knee_flexion")),
+        "hip_flexion": _gate(hip_flex, both(hip_vis, flex_ok), dst.get("hip_flexion")),
+        "lumbar_extension": lumbar_extension,
         "view": code,
         "view_confidence": vr.confidence,
     }
@@ -254,17 +336,43 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
         out["vis"] = vis
         out["nodet"] = nodet
     if quiet:
-        leg_len = (np.sqrt(lx[0] * lx[0] + ly[0] * ly[0])
-                   + np.sqrt(lx[1] * lx[1] + ly[1] * ly[1])) * 0.5
-        out["quiet_ok"] = (
-            (code == _V_FRONTAL) & leg_vis[0] & leg_vis[1]
-            & (np.abs(ay[0] - ay[1]) < 0.05 * leg_len)
-            & (np.abs(theta[0]) < 15.0) & (np.abs(theta[1]) < 15.0)
-            & np.isfinite(out["pelvic_obliquity"])
-        )
-        out["quiet_sig"] = np.stack((hx[0] + hx[1], hy[0] + hy[1], kx[0], ky[0], kx[1], ky[1]))
+        # quiet two-foot stance: frontal, legs visible, ankles level, knees near straight
+        ay = y[b.ANKLES]
+        q = code == _V_FRONTAL
+        q &= leg_vis[0]
+        q &= leg_vis[1]
+        lvl = np.subtract(ay[0], ay[1], out=cnt)
+        np.abs(lvl, out=lvl)
+        q &= lvl < leg_len * _0_05
+        ath = np.abs(theta, out=theta)
+        q &= ath[0] < _15
+        q &= ath[1] < _15
+        q &= q_ok
+        if "quiet_ok" in dst:
+            q = np.copyto(dst["quiet_ok"], q) or dst["quiet_ok"]
+        out["quiet_ok"] = q
         out["leg_len"] = leg_len
     return out
+
+
+def quiet_leg_len(xyzv: np.ndarray) -> np.ndarray:
+    """float32 (T,): mean of the two hip-ankle lengths (px), as the kernel computes it."""
+    lx = xyzv[:, 27, 0] - xyzv[:, 23, 0]
+    ly = xyzv[:, 27, 1] - xyzv[:, 23, 1]
+    ll = np.sqrt(lx * lx + ly * ly)
+    lx = xyzv[:, 28, 0] - xyzv[:, 24, 0]
+    ly = xyzv[:, 28, 1] - xyzv[:, 24, 1]
+    ll += np.sqrt(lx * lx + ly * ly)
+    ll *= _HALF
+    return ll
+
+
+def quiet_signal(xyzv: np.ndarray) -> np.ndarray:
+    """float32 (6, T): mid-hip sum (x, y), left knee (x, y), right knee (x, y) in px, the
+    positions whose stillness defines a quiet stance."""
+    h = xyzv[:, 23, :2] + xyzv[:, 24, :2]
+    return np.stack((h[:, 0], h[:, 1], xyzv[:, 25, 0], xyzv[:, 25, 1], xyzv[:, 26, 0],
+                     xyzv[:, 26, 1])).astype(np.float32, copy=False)
 
 
 # --------------------------------------------------------------------------- public API

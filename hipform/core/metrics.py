@@ -14,7 +14,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from hipform.core import _block as b
-from hipform.core.kinematics import NanReason, _kernel, _kernel_row
+from hipform.core.kinematics import (
+    NanReason,
+    _kernel,
+    _kernel_row,
+    quiet_leg_len,
+    quiet_signal,
+)
 from hipform.core.view import VIEW_NAMES, View
 
 __all__ = [
@@ -275,81 +281,90 @@ def _xyzv_of(lm) -> np.ndarray:
 
 def _run_all(lm, visibility_min: float, view_gating: bool, quiet: bool, reasons: bool,
              use_world: bool) -> dict[str, Any]:
-    """Run the fused kernel over the clip in cache-sized chunks; (T,)/(T, 2) outputs."""
+    """Run the fused kernel over the clip in cache-sized chunks, writing straight into
+    the clip's output arrays: (T,) / (T, 2) outputs, "vis" (8, T)."""
     xyzv = _xyzv_of(lm)
     world = lm.world if use_world else None
     t = xyzv.shape[0]
-    if t <= CHUNK:  # one call, no copies (the live path: T = 1)
+    f32, b8 = np.float32, np.bool_
+    out: dict[str, Any] = {
+        "knee_valgus": np.empty((t, 2), f32), "pelvic_obliquity": np.empty(t, f32),
+        "trunk_lean_frontal": np.empty((t, 2), f32), "trunk_lean_sagittal": np.empty(t, f32),
+        "knee_flexion": np.empty((t, 2), f32), "hip_flexion": np.empty((t, 2), f32),
+        "lumbar_extension": np.empty(t, f32), "view": np.empty(t, np.int8),
+        "view_confidence": np.empty(t, f32),
+    }
+    if reasons:
+        out["vis"] = np.empty((b.N_VIS, t), b8)
+        out["nodet"] = np.empty(t, b8)
+    if quiet:
+        out["quiet_ok"] = np.empty(t, b8)
+    chunk = max(1, min(CHUNK, t))
+    gat = b.Gatherer(xyzv, chunk)
+    for s in range(0, t, chunk):
+        e = min(t, s + chunk)
+        # (T, 2) outputs are written through their transposed (2, n) views
+        dst = {k: (a[:, s:e] if k == "vis" else a[s:e].T if a.ndim == 2 else a[s:e])
+               for k, a in out.items()}
         with np.errstate(all="ignore"):
-            o = _kernel(b.gather(xyzv), visibility_min, view_gating,
-                        None if world is None else b.gather_world(world), quiet, reasons)
-        for k in list(o):
-            if k == "nan_reason":
-                o[k] = {n: (a.T if a.ndim == 2 else a) for n, a in o[k].items()}
-            elif o[k].ndim == 2 and k not in ("quiet_sig", "vis"):
-                o[k] = o[k].T
-        return o
-    out: dict[str, Any] = {}
-    for s in range(0, t, CHUNK):
-        e = min(t, s + CHUNK)
-        with np.errstate(all="ignore"):
-            o = _kernel(b.gather(xyzv, s, e), visibility_min, view_gating,
-                        None if world is None else b.gather_world(world, s, e), quiet, reasons)
-        if not out:
-            for k, a in o.items():
-                if k == "nan_reason":
-                    out[k] = {n: np.empty((t,) + r.shape[:-1][::-1], r.dtype)
-                              for n, r in a.items()}
-                elif k in ("quiet_sig", "vis"):
-                    out[k] = np.empty(a.shape[:-1] + (t,), a.dtype)
-                else:
-                    out[k] = np.empty((t,) + a.shape[:-1], a.dtype)
-        for k, a in o.items():
-            if k == "nan_reason":
-                for n, r in a.items():
-                    _put(out[k][n], r, s, e)
-            elif k in ("quiet_sig", "vis"):
-                out[k][:, s:e] = a
-            else:
-                _put(out[k], a, s, e)
+            _kernel(gat(s, e), visibility_min, view_gating,
+                    None if world is None else b.gather_world(world, s, e), quiet, reasons,
+                    dst)
     return out
 
 
-def _put(dst: np.ndarray, src: np.ndarray, s: int, e: int) -> None:
-    """dst[s:e] = src.T, column by column (a (n, 2) strided copy has an inner loop of
-    length 2 and is several times slower)."""
-    if src.ndim == 2:
-        dst[s:e, 0] = src[0]
-        dst[s:e, 1] = src[1]
-    else:
-        dst[s:e] = src
+def _window_all(q: np.ndarray, w: int) -> np.ndarray:
+    """bool (n - w + 1,): ``out[i] = q[i:i + w].all()`` for bool q (n,), 1 <= w <= n.
+
+    Doubling: after k steps ``m[i]`` covers 2**k frames; two overlapping spans cover w.
+    """
+    m, span = q, 1
+    while span * 2 <= w:
+        m = m[:-span] & m[span:]
+        span *= 2
+    if span == w:
+        return m
+    return m[:m.shape[0] - (w - span)] & m[w - span:]
 
 
-def _quiet_window(obliq: np.ndarray, quiet_ok: np.ndarray, sig: np.ndarray,
-                  leg_len: np.ndarray, t_ms: np.ndarray, min_duration_ms: float,
+def _frame_step(t_ms: np.ndarray) -> float:
+    """Median frame interval (ms); no sort needed when the intervals are all equal."""
+    d = np.diff(t_ms)
+    if d.min() == d.max():
+        return float(d[0])
+    return float(np.median(d))
+
+
+def _quiet_window(obliq: np.ndarray, quiet_ok: np.ndarray, sig: Any,
+                  leg_len: Any, t_ms: np.ndarray, min_duration_ms: float,
                   still_tol: float) -> tuple[int, int] | None:
     """Stillest window of ``min_duration_ms`` where every frame is a quiet two-foot stance.
 
     Motion = the largest standard deviation, over the window, of mid-hip and knee
     positions (px), divided by the window's mean hip-ankle length. Vectorised with
-    cumulative sums.
+    cumulative sums. ``sig``: float32 (6, T) positions (see
+    :func:`hipform.core.kinematics.quiet_signal`) and ``leg_len``: float32 (T,) mean
+    hip-ankle length (px), or callables returning them (only called when some window
+    qualifies).
     """
     n = obliq.shape[0]
     if n < 2:
         return None
-    dt = float(np.median(np.diff(t_ms)))
+    dt = _frame_step(t_ms)
     if not dt > 0:
         return None
     w = max(2, int(round(min_duration_ms / dt)))
     if n < w:
         return None
-    q = quiet_ok.astype(np.int64)
-    cq = np.concatenate(([0], np.cumsum(q)))
-    full = (cq[w:] - cq[:-w]) == w
+    full = _window_all(quiet_ok, w)
     if not full.any():
         return None
+    if callable(sig):
+        sig = sig()
+    if callable(leg_len):
+        leg_len = leg_len()
     sig = np.where(quiet_ok, sig, 0.0).astype(np.float64)
-    sig -= sig.sum(axis=1, keepdims=True) / max(1, int(q.sum()))
+    sig -= sig.sum(axis=1, keepdims=True) / max(1, int(np.count_nonzero(quiet_ok)))
     zero = np.zeros((sig.shape[0], 1))
     c1 = np.concatenate((zero, np.cumsum(sig, axis=1)), axis=1)
     c2 = np.concatenate((zero, np.cumsum(sig * sig, axis=1)), axis=1)
@@ -400,8 +415,10 @@ def _baseline(lm, visibility_min, min_duration_ms=500.0, still_tol=0.02, o=None)
         return math.nan, None
     if o is None:
         o = _run_all(lm, visibility_min, True, True, False, False)
-    win = _quiet_window(o["pelvic_obliquity"], o["quiet_ok"], o["quiet_sig"], o["leg_len"],
-                        lm.t_ms, min_duration_ms, still_tol)
+    win = _quiet_window(o["pelvic_obliquity"], o["quiet_ok"],
+                        lambda: quiet_signal(_xyzv_of(lm)),
+                        lambda: quiet_leg_len(_xyzv_of(lm)), lm.t_ms, min_duration_ms,
+                        still_tol)
     if win is None:
         return math.nan, None
     return float(np.nanmedian(o["pelvic_obliquity"][win[0]:win[1]])), win
@@ -443,11 +460,10 @@ def compute_metrics(lm, *, baseline_obliquity: float | None = None,
         if not math.isfinite(base):
             base, source = 0.0, "none_found"
     obl = o["pelvic_obliquity"]
-    rel = obl - np.float32(base)
     hd = np.empty((obl.shape[0], 2), np.float32)
-    np.negative(rel, out=hd[:, 0])
-    hd[:, 1] = rel
-    f2 = {k: np.ascontiguousarray(o[k]) for k in _FIELDS_2 if k != "hip_drop"}
+    np.subtract(obl, np.float32(base), out=hd[:, 1])
+    np.negative(hd[:, 1], out=hd[:, 0])
+    f2 = {k: o[k] for k in _FIELDS_2 if k != "hip_drop"}
     nr: Mapping[str, np.ndarray] = {}
     if reasons:
         values = {k: f2[k] if k in f2 else o[k] for k in REASON_FIELDS}

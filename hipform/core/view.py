@@ -70,6 +70,17 @@ _S = np.float32(SAGITTAL_MAX_WIDTH)
 _HALF_OBLIQUE = np.float32((FRONTAL_MIN_WIDTH - SAGITTAL_MAX_WIDTH) / 2)
 _R = np.float32(180.0 / np.pi)
 _Z = np.float32(0.0)
+_ONE = np.float32(1.0)
+_TWO = np.float32(2.0)
+_FIVE = np.float32(5.0)
+_TEN = np.float32(10.0)
+_TWENTY = np.float32(20.0)
+_HALF = np.float32(0.5)
+_QUARTER = np.float32(0.25)
+_45 = np.float32(LYING_MAX_TILT_DEG)
+_1_15 = np.float32(1.0 / 15.0)
+_INF = np.float32(np.inf)
+_I2, _I3, _I4, _I5 = np.int8(2), np.int8(3), np.int8(4), np.int8(5)
 
 
 class ViewResult(NamedTuple):
@@ -93,72 +104,176 @@ class ViewResult(NamedTuple):
 
 
 def _view_block(x: np.ndarray, y: np.ndarray, z: np.ndarray, v: np.ndarray,
-                vis: np.ndarray) -> ViewResult:
-    """Classify the frames of one gathered block (x, y, z, v, vis: (K, n)).
+                vis: np.ndarray, code_out: np.ndarray | None = None,
+                conf_out: np.ndarray | None = None) -> ViewResult:
+    """Classify the frames of one gathered block (x, y, z, v: (K, n); vis: (>= 8, n)).
 
-    Call under ``np.errstate(invalid="ignore", divide="ignore")``.
+    ``code_out`` / ``conf_out``: optional (n,) int8 / float32 destinations for the code
+    and the confidence. Call under ``np.errstate(invalid="ignore", divide="ignore")``.
+
+    Written for speed (one pass per operation, in place where possible); every value is
+    bit-for-bit the one of the plain formulas in the comments.
     """
-    tx = (x[b.L_SH] + x[b.R_SH] - x[b.L_HIP] - x[b.R_HIP]) * 0.5
-    ty = (y[b.L_SH] + y[b.R_SH] - y[b.L_HIP] - y[b.R_HIP]) * 0.5
+    # torso vector t = mid-shoulder - mid-hip: (xls + xrs - xlh - xrh) * 0.5
+    tx = x[b.L_SH] + x[b.R_SH]
+    tx -= x[b.L_HIP]
+    tx -= x[b.R_HIP]
+    tx *= _HALF
+    ty = y[b.L_SH] + y[b.R_SH]
+    ty -= y[b.L_HIP]
+    ty -= y[b.R_HIP]
+    ty *= _HALF
     # sqrt(x*x + y*y), not np.hypot: float32 hypot is ~20x slower (pixel values cannot
     # overflow float32 here)
-    lt = np.sqrt(tx * tx + ty * ty)
+    lt = tx * tx
+    tmp = ty * ty
+    lt += tmp
+    np.sqrt(lt, out=lt)
     rx = x[b.R_HIP] - x[b.L_HIP]
     ry = y[b.R_HIP] - y[b.L_HIP]
-    sdx = x[b.R_SH] - x[b.L_SH]
-    sdy = y[b.R_SH] - y[b.L_SH]
-    inv = 1.0 / lt
-    width = (np.sqrt(sdx * sdx + sdy * sdy) + np.sqrt(rx * rx + ry * ry)) * inv * 0.5
-    tilt_h = np.arctan2(np.abs(ty), np.abs(tx)) * _R  # 90 = upright torso
-    lying = np.abs(ty) < np.abs(tx)  # == tilt_h < 45 deg, exact (no trig rounding)
+    inv = _ONE / lt
+    # width = (|shoulder line| + |hip line|) * inv * 0.5
+    width = x[b.R_SH] - x[b.L_SH]
+    width *= width
+    np.subtract(y[b.R_SH], y[b.L_SH], out=tmp)
+    tmp *= tmp
+    width += tmp
+    np.sqrt(width, out=width)
+    np.multiply(rx, rx, out=tmp)
+    hw = ry * ry
+    tmp += hw
+    np.sqrt(tmp, out=tmp)
+    width += tmp
+    width *= inv
+    width *= _HALF
+    atx = np.abs(tx)
+    aty = np.abs(ty)
+    lying = aty < atx  # == torso tilt below 45 deg, exact (no trig rounding)
+    # m_lie = |tilt_h - 45| / 15, tilt_h = atan2(|ty|, |tx|) in degrees (90 = upright)
+    m_lie = np.arctan2(aty, atx, out=atx)
+    m_lie *= _R
+    m_lie -= _45
+    np.abs(m_lie, out=m_lie)
+    m_lie *= _1_15
 
-    # near-side vote (+ = left side nearer the camera)
-    cz = np.tanh((z[b.R_SH] + z[b.R_HIP] - z[b.L_SH] - z[b.L_HIP]) * inv * 5.0)
-    cv = np.tanh((v[b.LEFTS].sum(axis=0) - v[b.RIGHTS].sum(axis=0)) * 2.0)
-    ex = (x[b.L_EAR] + x[b.R_EAR]) * 0.5
-    ey = (y[b.L_EAR] + y[b.R_EAR]) * 0.5
-    cn = np.tanh(((x[b.NOSE] - ex) * ty - (y[b.NOSE] - ey) * tx) * (inv * inv * 20.0))
-    score = np.where(cz == cz, cz, _Z)  # a missing cue counts 0 (3x cheaper than nan_to_num)
+    # near-side vote (+ = left side nearer the camera); a missing cue counts 0
+    cz = z[b.R_SH] + z[b.R_HIP]
+    cz -= z[b.L_SH]
+    cz -= z[b.L_HIP]
+    cz *= inv
+    cz *= _FIVE
+    np.tanh(cz, out=cz)
+    cv = v[b.LEFTS].sum(axis=0)
+    cv -= v[b.RIGHTS].sum(axis=0)
+    cv *= _TWO
+    np.tanh(cv, out=cv)
+    ex = x[b.L_EAR] + x[b.R_EAR]
+    ex *= _HALF
+    ey = y[b.L_EAR] + y[b.R_EAR]
+    ey *= _HALF
+    np.subtract(x[b.NOSE], ex, out=ex)
+    ex *= ty
+    np.subtract(y[b.NOSE], ey, out=ey)
+    ey *= tx
+    ex -= ey
+    np.multiply(inv, inv, out=ey)
+    ey *= _TWENTY
+    ex *= ey
+    cn = np.tanh(ex, out=ex)
+    score = np.where(cz == cz, cz, _Z)  # (3x cheaper than nan_to_num)
     score += np.where(cv == cv, cv, _Z)
     score += np.where(cn == cn, cn, _Z)
-    near = score / np.abs(score)  # NaN where no cue
+    near = np.abs(score, out=cz)
+    np.divide(score, near, out=near)  # NaN where no cue
 
     ok_l = vis[b.L_SH] & vis[b.L_HIP]
     ok_r = vis[b.R_SH] & vis[b.R_HIP]
     pos = lt > 0
-    ok = ok_l & ok_r & pos
+    ok = ok_l & ok_r
+    ok &= pos
     # one side hidden (far shoulder and/or hip below the threshold): a side view, the
     # visible side is the near one
-    half = (ok_l ^ ok_r) & pos
-    near = np.where(half, np.where(ok_l, np.float32(1.0), np.float32(-1.0)), near)
-    up = ok & ~lying
-    hup = half & ~lying
+    half = ok_l ^ ok_r
+    half &= pos
+    sgn_l = np.multiply(ok_l, _TWO, dtype=np.float32)
+    sgn_l -= _ONE
+    near = np.where(half, sgn_l, near)
+    nly = ~lying
+    up = ok & nly
+    hup = half & nly
     frontal = width >= _F
     sag = width <= _S
-    obl = ~frontal & ~sag
-    code = (
-        ((ok | half) & lying) * np.int8(5)
-        + (up & frontal) * np.int8(1)
-        + ((up & sag & (score > 0)) | (hup & ok_l)) * np.int8(2)
-        + ((up & sag & (score < 0)) | (hup & ok_r)) * np.int8(3)
-        + (up & obl) * np.int8(4)
-    ).astype(np.int8, copy=False)
+    obl = ~(frontal | sag)
+    code = np.empty(lying.shape, np.int8) if code_out is None else code_out
+    # 5 lying, 1 frontal, 2 / 3 sagittal left / right, 4 oblique, 0 unknown
+    t1 = ok | half
+    t1 &= lying
+    np.multiply(t1, _I5, out=code)
+    np.bitwise_and(up, frontal, out=t1)
+    code += t1
+    up_sag = up & sag
+    np.greater(score, _Z, out=t1)
+    t1 &= up_sag
+    t2 = hup & ok_l
+    t1 |= t2
+    code += t1 * _I2
+    np.less(score, _Z, out=t1)
+    t1 &= up_sag
+    np.bitwise_and(hup, ok_r, out=t2)
+    t1 |= t2
+    code += t1 * _I3
+    np.bitwise_and(up, obl, out=t1)
+    code += t1 * _I4
 
-    m_lie = np.abs(tilt_h - LYING_MAX_TILT_DEG) * (1.0 / 15.0)
-    m_cls = (
-        frontal * ((width - _F) * 10.0)
-        + sag * ((_S - width) * 10.0 * np.minimum(np.abs(score), 1.0))
-        + obl * (np.minimum(width - _S, _F - width) / _HALF_OBLIQUE)
-    )
-    margin = np.where(lying, m_lie, np.minimum(m_lie, m_cls))
-    vmean = (v[b.L_SH] + v[b.R_SH] + v[b.L_HIP] + v[b.R_HIP]) * 0.25
-    conf = np.clip(margin, 0.0, 1.0) * np.clip(vmean, 0.0, 1.0) * (ok & (code > 0))
-    conf = np.nan_to_num(conf, copy=False)
-    vside = np.where(ok_l, v[b.L_SH] + v[b.L_HIP], v[b.R_SH] + v[b.R_HIP]) * 0.25
-    conf_half = np.clip(m_lie, 0.0, 1.0) * np.clip(vside, 0.0, 0.5) * half
-    conf += np.nan_to_num(conf_half, copy=False)
-    conf = conf.astype(np.float32, copy=False)
-    return ViewResult(code, conf, near.astype(np.float32, copy=False), lying, tx, ty, lt, rx, ry)
+    # confidence: margin to the nearest decision threshold (saturating) x mean torso
+    # visibility, for the ok frames with a code; half confidence for one-side-hidden
+    # frames; 0 elsewhere. The class margin is (width - F) * 10 for frontal,
+    # (S - width) * 10 * min(|score|, 1) for sagittal, min(width - S, F - width) / H for
+    # oblique: in an ok frame (all finite) it is the largest of the three, because the
+    # other two are <= 0 there.
+    wf = width - _F
+    sw = np.subtract(_S, width, out=width)
+    m_o = np.maximum(sw, wf)
+    m_o /= _HALF_OBLIQUE
+    np.negative(m_o, out=m_o)
+    wf *= _TEN
+    sw *= _TEN
+    np.abs(score, out=score)
+    np.minimum(score, _ONE, out=score)
+    sw *= score
+    np.maximum(wf, sw, out=wf)
+    m_cls = np.maximum(wf, m_o, out=wf)
+    # margin = m_lie if lying else min(m_lie, m_cls)  (lying * inf: inf / NaN)
+    np.multiply(lying, _INF, out=m_o)
+    np.fmax(m_cls, m_o, out=m_cls)
+    margin = np.minimum(m_lie, m_cls, out=m_cls)
+    # clip to [0, 1], NaN -> 0, and 0 outside (ok & code > 0): fmin/fmax skip NaN
+    np.greater(code, 0, out=t1)
+    t1 &= ok
+    np.multiply(t1, _ONE, out=sw)
+    np.fmax(margin, _Z, out=margin)
+    np.fmin(margin, sw, out=margin)
+    vm = v[b.L_SH] + v[b.R_SH]
+    vm += v[b.L_HIP]
+    vm += v[b.R_HIP]
+    vm *= _QUARTER
+    np.fmax(vm, _Z, out=vm)
+    np.fmin(vm, _ONE, out=vm)
+    conf = np.multiply(margin, vm, out=conf_out)
+    # one side hidden: clip(m_lie, 0, 1) * clip(vside, 0, 0.5), vside = that side's
+    # (shoulder + hip visibility) / 4
+    vside = np.add(v[b.L_SH], v[b.L_HIP], out=vm)
+    np.add(v[b.R_SH], v[b.R_HIP], out=wf)
+    vside = np.where(ok_l, vside, wf)
+    vside *= _QUARTER
+    np.fmax(vside, _Z, out=vside)
+    np.fmin(vside, _HALF, out=vside)
+    np.multiply(half, _ONE, out=sw)
+    np.fmax(m_lie, _Z, out=m_lie)
+    np.fmin(m_lie, sw, out=m_lie)
+    m_lie *= vside
+    conf += m_lie
+    return ViewResult(code, conf, near, lying, tx, ty, lt, rx, ry)
 
 
 def classify_view(lm, *, visibility_min: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
