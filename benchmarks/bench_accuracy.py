@@ -27,6 +27,11 @@ Synthetic accuracy bounds, but does not prove, accuracy on real people.
 
 Usage: python benchmarks/bench_accuracy.py [--quick] [--jobs N] [--keep DIR]
 Results: benchmarks/results/accuracy.json and accuracy.md
+
+``--hip-gain`` runs only the hip-drop gain experiment instead (24 short clips, ~4 min):
+how much of a rendered contralateral pelvic drop the model's hip line follows, for the
+grid's camera, a larger figure, and a diagnostic case whose thorax tilts with the
+pelvis. Results: benchmarks/results/accuracy_hip_gain.json and accuracy_hip_gain.md
 """
 
 from __future__ import annotations
@@ -485,6 +490,168 @@ def markdown(meta: dict, table: dict, rows: list[dict]) -> str:
     return "\n".join(L)
 
 
+# --------------------------------------------------------------------------- hip-drop gain
+#: --hip-gain variants: name -> (ClipSpec overrides, thorax follows the pelvis?, note)
+HIP_GAIN_VARIANTS: dict[str, tuple[dict, bool, str]] = {
+    "grid camera": ({}, False, "the grid's framing: focal 560 px, 640x480, whole body in view"),
+    "larger figure": ({"focal_px": 750.0}, False,
+                      "focal 750 px: the body fills ~93 % of the frame height"),
+    "thorax follows pelvis": ({}, True,
+                              "diagnostic, not a grid case: the thorax tilts with the pelvis "
+                              "(trunk lean = -drop), so the shoulder line tilts too"),
+}
+HIP_GAIN_DROPS = (0.0, 5.0, 10.0, 15.0)
+
+
+def _hip_tilt(xy: np.ndarray, side: str) -> np.ndarray:
+    """(T, 33, 2) pixels -> (T,) image tilt of the hip line, degrees, + = free side lower."""
+    d = xy[:, 24] - xy[:, 23]
+    t = np.degrees(np.arctan2(d[:, 1], -d[:, 0]))
+    return t if side == "left" else -t
+
+
+def _flex3(w: np.ndarray, side: str) -> np.ndarray:
+    """(T, 33, 3) -> (T,) 3-D knee flexion of the stance leg, degrees (0 = straight)."""
+    h, k, a = (23, 25, 27) if side == "left" else (24, 26, 28)
+    v1, v2 = w[:, h] - w[:, k], w[:, a] - w[:, k]
+    c = np.sum(v1 * v2, -1) / (np.linalg.norm(v1, axis=-1) * np.linalg.norm(v2, axis=-1))
+    return 180.0 - np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
+
+
+def hip_gain_clip(exercise: str, drop: float, variant: str, side: str = "left") -> dict:
+    """One short clip (quiet stance, one rep) through the model: hip-line tilt, true vs model.
+
+    Frames are rendered in memory (no mp4 round trip) and run through the estimator in
+    VIDEO mode. Tilts are in degrees, relative to the quiet stance ("_q") and to the rest
+    just before the rep ("_rep", hipform's per-rep hip-drop baseline); "bottom" = mean
+    over the hold frames.
+    """
+    from hipform.pose import open_estimator
+    from hipform.synth.clip import ClipRenderer, ClipSpec
+    from hipform.synth.motion import MotionParams
+    from hipform.synth.truth import true_landmarks
+
+    over, thorax, _ = HIP_GAIN_VARIANTS[variant]
+    depth = 0.15 if exercise == "step_down" else 60.0
+    mp = MotionParams(exercise, reps=1, tempo=(1.0, 0.4, 0.8), rest=0.3, depth=depth,
+                      side=side, hip_drop=drop, trunk_lean=-drop if thorax else 0.0,
+                      quiet_s=0.6, sway=0.5, seed=5)
+    cr = ClipRenderer(ClipSpec(f"gain-{exercise}-{drop:g}", mp, **over))
+    truth = true_landmarks(cr.motion, cr.camera)
+    txy = truth.xyzv[..., :2].astype(np.float64)
+    T = len(cr)
+    mxy = np.full((T, 33, 2), np.nan)
+    mw = np.full((T, 33, 3), np.nan)
+    est = open_estimator(MODEL, num_poses=1)
+    try:
+        for i in range(T):
+            xyzv, w = est.process(cr.frame(i), int(cr.motion.t_ms[i]))
+            mxy[i] = xyzv[:, :2]
+            if w is not None:
+                mw[i] = w
+    finally:
+        est.close()
+    rep = cr.motion.reps[0]
+    quiet = slice(*cr.motion.quiet)
+    pre = slice(max(rep.start - 5, 0), rep.start)
+    hold = np.array([p == "hold" for p in cr.motion.phase])
+    out: dict[str, Any] = {"exercise": exercise, "drop": drop, "variant": variant,
+                           "side": side, "n_frames": T,
+                           "detected": float(np.isfinite(mxy[:, 23, 0]).mean())}
+    for who, xy in (("true", txy), ("model", mxy)):
+        tl = _hip_tilt(xy, side)
+        b = float(np.nanmean(tl[hold]))
+        out[f"{who}_bottom_q"] = b - float(np.nanmean(tl[quiet]))
+        out[f"{who}_bottom_rep"] = b - float(np.nanmean(tl[pre]))
+        out[f"{who}_hip_px"] = float(np.nanmean(np.linalg.norm(xy[quiet, 23] - xy[quiet, 24],
+                                                               axis=-1)))
+    # where the model puts the hips on the figure at quiet stance (pixels; + = down)
+    off = np.nanmean(mxy[quiet, 23:25] - txy[quiet, 23:25], axis=0)
+    out["model_hip_offset_px"] = {"left": [float(v) for v in off[0]],
+                                  "right": [float(v) for v in off[1]]}
+    out["knee_flexion3d_true"] = float(np.nanmean(_flex3(truth.world.astype(float), side)[hold]))
+    out["knee_flexion3d_model"] = float(np.nanmean(_flex3(mw, side)[hold]))
+    return out
+
+
+def _fit(rows: list[dict], key: str) -> dict:
+    x = np.array([r[f"true_{key}"] for r in rows])
+    y = np.array([r[f"model_{key}"] for r in rows])
+    slope, icpt = np.polyfit(x, y, 1)
+    return {"gain": float(slope), "intercept_deg": float(icpt)}
+
+
+def _hip_gain_md(meta: dict, fits: list[dict]) -> str:
+    """Markdown table of the --hip-gain fits."""
+    md = [f"# Hip-drop gain: model hip-line tilt vs true tilt ({meta['date']})", "",
+          "Short clips (quiet stance, one rep, stance leg left, frontal camera) with a "
+          f"contralateral pelvic drop of {', '.join(f'{d:g}' for d in HIP_GAIN_DROPS)} deg, "
+          f"rendered frames -> `{MODEL.name}`. Tilt of the image hip line at the bottom "
+          "(mean over the hold), + = free side lower. **gain** = slope of the model's tilt "
+          "on the true tilt (1 = follows the pelvis exactly), both relative to the rest "
+          "before the rep (hipform's per-rep baseline); intercept = the model's reading "
+          "with a level pelvis. 3-D knee flexion of the stance leg at the bottom from the "
+          "model's world landmarks vs the truth.", "",
+          "| variant | exercise | gain | intercept (deg) | intercept vs quiet stance (deg) | "
+          "hips apart true / model (px) | model hips above joint centres (px) | "
+          "knee flexion 3-D true / model (deg) |",
+          "|---|---|---|---|---|---|---|---|"]
+    for f in fits:
+        md.append(f"| {f['variant']} | {f['exercise']} | {f['gain_rep']:.2f} | "
+                  f"{f['intercept_rep']:+.2f} | {f['intercept_quiet']:+.2f} | "
+                  f"{f['true_hip_px']:.0f} / {f['model_hip_px']:.0f} | "
+                  f"{-f['hip_offset_down_px']:.1f} | {f['knee_flexion3d_true']:.0f} / "
+                  f"{f['knee_flexion3d_model']:.0f} |")
+    md += ["", "Variants: " + "; ".join(f"*{k}*: {v}" for k, v in meta["variants"].items())
+           + ".", "", f"Wall time {meta['wall_s']:.0f} s, load average "
+           f"{meta['load_avg']:.1f} (shared 2-core machine)."]
+    return "\n".join(md) + "\n"
+
+
+def hip_gain(out_dir: Path) -> dict:
+    """Gain of the model's hip-line tilt on the true tilt, per variant and exercise.
+
+    Writes ``accuracy_hip_gain.json`` and ``accuracy_hip_gain.md`` to ``out_dir``.
+    """
+    rows: list[dict] = []
+    t0 = time.perf_counter()
+    for variant in HIP_GAIN_VARIANTS:
+        for ex in ("single_leg_squat", "step_down"):
+            for d in HIP_GAIN_DROPS:
+                r = hip_gain_clip(ex, d, variant)
+                rows.append(r)
+                print(f"{variant:22s} {ex:17s} drop {d:4.1f}: true {r['true_bottom_rep']:5.2f} "
+                      f"model {r['model_bottom_rep']:5.2f} deg", flush=True)
+    fits = []
+    for variant in HIP_GAIN_VARIANTS:
+        for ex in ("single_leg_squat", "step_down"):
+            sel = [r for r in rows if r["variant"] == variant and r["exercise"] == ex]
+            rq, rr = _fit(sel, "bottom_q"), _fit(sel, "bottom_rep")
+            fits.append({"variant": variant, "exercise": ex, "gain_rep": rr["gain"],
+                         "intercept_rep": rr["intercept_deg"], "gain_quiet": rq["gain"],
+                         "intercept_quiet": rq["intercept_deg"],
+                         "true_hip_px": float(np.mean([r["true_hip_px"] for r in sel])),
+                         "model_hip_px": float(np.mean([r["model_hip_px"] for r in sel])),
+                         "hip_offset_down_px": float(np.mean(
+                             [(r["model_hip_offset_px"]["left"][1]
+                               + r["model_hip_offset_px"]["right"][1]) / 2 for r in sel])),
+                         "knee_flexion3d_true": float(np.mean([r["knee_flexion3d_true"]
+                                                               for r in sel])),
+                         "knee_flexion3d_model": float(np.mean([r["knee_flexion3d_model"]
+                                                                for r in sel])),
+                         "detected": float(np.min([r["detected"] for r in sel]))})
+    meta = {"date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "model": MODEL.name,
+            "drops_deg": list(HIP_GAIN_DROPS), "wall_s": time.perf_counter() - t0,
+            "load_avg": os.getloadavg()[0],
+            "variants": {k: v[2] for k, v in HIP_GAIN_VARIANTS.items()}}
+    (out_dir / "accuracy_hip_gain.json").write_text(
+        json.dumps({"meta": meta, "fits": fits, "clips": rows}, indent=1))
+    md = _hip_gain_md(meta, fits)
+    (out_dir / "accuracy_hip_gain.md").write_text(md)
+    print(md)
+    return {"meta": meta, "fits": fits}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small grid (12 clips)")
@@ -498,7 +665,15 @@ def main() -> None:
     ap.add_argument("--summarise", type=Path, default=None, metavar="ROWS_JSONL",
                     help="only rebuild the tables from the rows a (possibly interrupted) "
                          "run appended to ROWS_JSONL")
+    ap.add_argument("--hip-gain", action="store_true",
+                    help="only the hip-drop gain experiment (24 short clips, ~4 min): how "
+                         "much of a rendered pelvic drop the model's hip landmarks follow; "
+                         "writes accuracy_hip_gain.json/.md")
     a = ap.parse_args()
+    if a.hip_gain:
+        a.out.mkdir(parents=True, exist_ok=True)
+        hip_gain(a.out)
+        return
     clips = _interleave(grid(a.quick))
     if a.limit:
         clips = clips[: a.limit]
