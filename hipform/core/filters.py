@@ -175,46 +175,75 @@ def lowpass_zero_phase(values: np.ndarray, *, t_ms: np.ndarray | None = None,
         cutoff_hz: -3 dB cut-off of each pass (default 6 Hz); clamped to 0.8 x Nyquist.
         order: Butterworth order per pass (the forward-backward result has twice this).
     Returns:
-        new array, same shape and dtype; NaN where the input is NaN.
+        new array, same shape and dtype; NaN where the input is NaN. The filter runs in
+        float64 whatever the input dtype.
+    """
+    a = np.asarray(values)
+    dtype = a.dtype if np.issubdtype(a.dtype, np.floating) else np.float64
+    out = np.array(a, dtype=dtype, copy=True)
+    n = out.shape[0]
+    if n:
+        _lowpass_inplace(out.reshape(n, -1), None, rate=_fs_from(t_ms, fs),
+                         cutoff_hz=cutoff_hz, order=order)
+    return out
+
+
+#: columns filtered at a time: the float64 working copies (and sosfiltfilt's padded
+#: temporaries) stay a few MB whatever the clip length (memory does not grow with T).
+_LOWPASS_COLUMNS = 8
+
+
+def _lowpass_inplace(flat: np.ndarray, columns: np.ndarray | None, *, rate: float,
+                     cutoff_hz: float, order: int) -> None:
+    """Filter the ``columns`` (all if None) of a (T, C) float array in place.
+
+    Each column's finite runs of >= 4 samples are filtered separately (NaN stays NaN).
+    Columns are processed a few at a time in float64; the result is rounded to
+    ``flat``'s dtype. Column by column, so the result does not depend on the batching.
     """
     from scipy.signal import butter, sosfiltfilt
 
-    a = np.asarray(values)
-    dtype = a.dtype if np.issubdtype(a.dtype, np.floating) else np.float64
-    out = np.array(a, dtype=np.float64, copy=True)
-    n = out.shape[0]
-    if n == 0:
-        return out.astype(dtype)
-    rate = _fs_from(t_ms, fs)
     nyq = rate / 2.0
     wn = min(float(cutoff_hz), 0.8 * nyq) / nyq
     sos = butter(int(order), wn, output="sos")
     pad_default = 3 * (2 * sos.shape[0] + 1)
-    flat = out.reshape(n, -1)
-    for mask, cols in _column_groups(np.isfinite(flat)):
+    sel = np.arange(flat.shape[1]) if columns is None else np.asarray(columns)
+    finite = np.empty((flat.shape[0], len(sel)), bool)
+    for c0 in range(0, len(sel), _LOWPASS_COLUMNS):  # no float copy of all columns
+        finite[:, c0:c0 + _LOWPASS_COLUMNS] = np.isfinite(flat[:, sel[c0:c0 + _LOWPASS_COLUMNS]])
+    for mask, grp in _column_groups(finite):
+        cols = sel[grp]
         for s, e in _runs(mask):
             if e - s < 4:
                 continue
-            blk = flat[s:e][:, cols]
-            flat[s:e, cols] = sosfiltfilt(sos, blk, axis=0, padlen=min(pad_default, e - s - 1))
-    return out.astype(dtype, copy=False)
+            pad = min(pad_default, e - s - 1)
+            for c0 in range(0, len(cols), _LOWPASS_COLUMNS):
+                cc = cols[c0:c0 + _LOWPASS_COLUMNS]
+                blk = flat[s:e, cc].astype(np.float64)
+                flat[s:e, cc] = sosfiltfilt(sos, blk, axis=0, padlen=pad)
 
 
-def lowpass_landmarks(lm, *, cutoff_hz: float = DEFAULT_CUTOFF_HZ, order: int = 2):
+def lowpass_landmarks(lm, *, cutoff_hz: float = DEFAULT_CUTOFF_HZ, order: int = 2,
+                      copy: bool = True):
     """:func:`lowpass_zero_phase` on x, y, z (and world) of a Landmarks; visibility kept.
 
-    Returns a new Landmarks (a clip shorter than 4 frames comes back unchanged).
+    Returns a new Landmarks (a clip shorter than 4 frames comes back unchanged). Works a
+    few columns at a time (bounded extra memory); with ``copy=False`` it filters ``lm``'s
+    own arrays in place (the offline path: no second copy of a long clip's landmarks).
     """
     from hipform.landmarks import Landmarks
 
-    xyzv = lm.xyzv.copy()
-    world = None if lm.world is None else lm.world.copy()
-    if len(lm) >= 4:
-        xyzv[..., :3] = lowpass_zero_phase(lm.xyzv[..., :3], t_ms=lm.t_ms,
-                                           cutoff_hz=cutoff_hz, order=order)
+    xyzv = lm.xyzv.copy() if copy else lm.xyzv
+    world = None if lm.world is None else (lm.world.copy() if copy else lm.world)
+    n = len(lm)
+    if n >= 4:
+        rate = _fs_from(lm.t_ms, None)
+        flat = xyzv.reshape(n, -1)
+        xyz_cols = np.flatnonzero(np.arange(flat.shape[1]) % 4 != 3)  # not visibility
+        _lowpass_inplace(flat, xyz_cols, rate=rate, cutoff_hz=cutoff_hz, order=order)
         if world is not None:
-            world = lowpass_zero_phase(lm.world, t_ms=lm.t_ms, cutoff_hz=cutoff_hz,
-                                       order=order)
+            _lowpass_inplace(world.reshape(n, -1), None, rate=rate, cutoff_hz=cutoff_hz,
+                             order=order)
     return Landmarks(xyzv, lm.t_ms.copy(), lm.width, lm.height, world, dict(lm.meta))
 
 
