@@ -161,12 +161,13 @@ def run_model(frames: list[Any], t0: int, model: str | None,
 
 class SleepEstimator:
     """Stand-in for the model that takes ``ms`` of wall time and no CPU (returns the
-    landmarks the real model found), to see what the loop machinery alone drops."""
+    landmarks, pixel and world, the real model found), to see what the loop machinery
+    alone drops (``ms`` > 0) or costs (``ms`` = 0: a null model)."""
 
     name = "sleep-stub"
     sha256 = ""
 
-    def __init__(self, rows: list[np.ndarray], ms: float) -> None:
+    def __init__(self, rows: list[tuple[np.ndarray, Any]], ms: float) -> None:
         self.rows, self.ms, self.i = rows, ms, 0
 
     def process(self, bgr: np.ndarray, t_ms: int):  # noqa: ANN201
@@ -174,14 +175,15 @@ class SleepEstimator:
             time.sleep(self.ms / 1000)
         row = self.rows[min(self.i, len(self.rows) - 1)]
         self.i += 1
-        return row, None
+        return row
 
     def close(self) -> None:
         pass
 
 
 def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced: bool,
-             window: bool, exercise: str, stub_rows: list[np.ndarray] | None = None,
+             window: bool, exercise: str,
+             stub_rows: list[tuple[np.ndarray, Any]] | None = None,
              stub_ms: float = 20.0) -> dict:
     from hipform.live.session import LiveOptions, LiveSession
     from hipform.pose import open_estimator
@@ -233,7 +235,7 @@ def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced
     return res
 
 
-def profile_steps(frames: list[Any], rows: list[np.ndarray], *, window: bool,
+def profile_steps(frames: list[Any], rows: list[tuple[np.ndarray, Any]], *, window: bool,
                   exercise: str, repeats: int = 2) -> dict[str, float]:
     """CPU time (ms per frame, main thread, ``time.thread_time``) of each part of the
     live loop's per-frame work, calling :meth:`LiveSession.step` directly (no threads)
@@ -290,7 +292,7 @@ def profile_steps(frames: list[Any], rows: list[np.ndarray], *, window: bool,
                 fr = f._replace(t_ms=f.t_ms + r * span, bgr=f.bgr.copy())
                 cap = Captured(fr, time.perf_counter())
                 c = time.thread_time()
-                img = sess.step(cap, rows[i], None)
+                img = sess.step(cap, rows[i][0], rows[i][1])
                 if win is not None:
                     win.show(img)
                 dt = time.thread_time() - c
@@ -392,7 +394,7 @@ def main() -> None:
     from hipform.pose import open_estimator
 
     est = open_estimator(args.model, mode="live")
-    stub_rows = [est.process(f.bgr, f.t_ms)[0] for f in frames]  # for the sleep stub
+    stub_rows = [est.process(f.bgr, f.t_ms) for f in frames]  # (xyzv, world) for the stubs
     est.close()
     modes = ["model", "model-cvpool", "loop", "loop-null", "realtime", "realtime-stub"]
     if args.window:
