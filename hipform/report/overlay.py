@@ -17,6 +17,7 @@ frame.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -86,15 +87,20 @@ class _Sprite:
 _sprites: OrderedDict[tuple, _Sprite] = OrderedDict()
 
 
+_sprites_lock = threading.Lock()  # analyze draws on a writer thread, live on the main one
+
+
 def _cached(key: tuple, make) -> _Sprite:  # noqa: ANN001 - a () -> _Sprite factory
-    s = _sprites.get(key)
-    if s is None:
-        s = make()
+    with _sprites_lock:
+        s = _sprites.get(key)
+        if s is not None:
+            _sprites.move_to_end(key)
+            return s
+    s = make()
+    with _sprites_lock:
         _sprites[key] = s
-        if len(_sprites) > SPRITE_CACHE_SIZE:
+        while len(_sprites) > SPRITE_CACHE_SIZE:
             _sprites.popitem(last=False)
-    else:
-        _sprites.move_to_end(key)
     return s
 
 
