@@ -31,6 +31,9 @@ LEFTS = slice(0, 10, 2)
 RIGHTS = slice(1, 10, 2)
 #: slots whose visibility masks the measures need (shoulders, hips, knees, ankles).
 N_VIS = 8
+#: slots whose depth z (shoulders, hips) / visibility value (all but the nose) is read.
+N_Z = 4
+N_V = 10
 
 
 def gather(xyzv: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
@@ -50,7 +53,9 @@ class Gatherer:
 
     xyzv: float32 (T, 33, 4); cap: the largest chunk (frames) that will be asked for.
     ``gatherer(start, stop)`` returns a (4, K, stop - start) float32 view of an internal
-    buffer, valid until the next call (same values as ``gather(xyzv, start, stop)``).
+    buffer, valid until the next call, with the values of ``gather(xyzv, start, stop)``
+    except that only the rows the kernel reads are filled: ``z[:N_Z]`` and ``v[:N_V]``
+    (the rest of z and v is undefined).
     """
 
     def __init__(self, xyzv: np.ndarray, cap: int) -> None:
@@ -72,6 +77,6 @@ class Gatherer:
         np.take(self._units[start:stop], IDX, axis=1, out=self._tmp[:n])
         np.copyto(self._lm[:, :n], self._tmp[:n].T)
         blk = self._blk[:, :, :n]
-        for c in range(4):
-            np.copyto(blk[c], self._lm4[:, :n, c])
+        for c, rows in ((0, K), (1, K), (2, N_Z), (3, N_V)):
+            np.copyto(blk[c, :rows], self._lm4[:rows, :n, c])
         return blk

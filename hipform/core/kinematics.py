@@ -255,11 +255,10 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
     d2 += t
     phi = _deg_atan2(c2, d2, out=gy)
     # anterior direction, up to a positive scale: lying -> (0, -1), else near * (ty, -tx)
-    ant_x = near * ty
-    np.copyto(ant_x, _Z, where=lying)
+    ant_x = np.where(lying, _Z, near * ty)
     ant_y = near * tx
     np.negative(ant_y, out=ant_y)
-    np.copyto(ant_y, _M1, where=lying)
+    ant_y = np.where(lying, _M1, ant_y)
     hs = np.multiply(dx, ant_y, out=c2)
     np.multiply(dy, ant_x, out=t)
     hs -= t

@@ -149,6 +149,7 @@ def _view_block(x: np.ndarray, y: np.ndarray, z: np.ndarray, v: np.ndarray,
     atx = np.abs(tx)
     aty = np.abs(ty)
     lying = aty < atx  # == torso tilt below 45 deg, exact (no trig rounding)
+    lying_tmp = np.empty_like(lying)
     # m_lie = |tilt_h - 45| / 15, tilt_h = atan2(|ty|, |tx|) in degrees (90 = upright)
     m_lie = np.arctan2(aty, atx, out=atx)
     m_lie *= _R
@@ -163,8 +164,17 @@ def _view_block(x: np.ndarray, y: np.ndarray, z: np.ndarray, v: np.ndarray,
     cz *= inv
     cz *= _FIVE
     np.tanh(cz, out=cz)
-    cv = v[b.LEFTS].sum(axis=0)
-    cv -= v[b.RIGHTS].sum(axis=0)
+    # (sum of the left slots) - (sum of the right slots), summed in slot order as
+    # v[LEFTS].sum(axis=0) does
+    cv = v[0] + v[2]
+    cv += v[4]
+    cv += v[6]
+    cv += v[8]
+    cr = v[1] + v[3]
+    cr += v[5]
+    cr += v[7]
+    cr += v[9]
+    cv -= cr
     cv *= _TWO
     np.tanh(cv, out=cv)
     ex = x[b.L_EAR] + x[b.R_EAR]
@@ -180,10 +190,13 @@ def _view_block(x: np.ndarray, y: np.ndarray, z: np.ndarray, v: np.ndarray,
     ey *= _TWENTY
     ex *= ey
     cn = np.tanh(ex, out=ex)
-    score = np.where(cz == cz, cz, _Z)  # (3x cheaper than nan_to_num)
-    score += np.where(cv == cv, cv, _Z)
-    score += np.where(cn == cn, cn, _Z)
-    near = np.abs(score, out=cz)
+    # NaN -> 0 in place (a masked store of the few NaN is cheaper than np.where)
+    for cue in (cz, cv, cn):
+        np.isnan(cue, out=lying_tmp)
+        np.copyto(cue, _Z, where=lying_tmp)
+    score = cz + cv
+    score += cn
+    near = np.abs(score, out=cv)
     np.divide(score, near, out=near)  # NaN where no cue
 
     ok_l = vis[b.L_SH] & vis[b.L_HIP]
