@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 #: frames per kernel call: keeps every temporary in cache (see benchmarks/bench_core.py).
-CHUNK = 16384
+CHUNK = 8192
 
 _FIELDS_2 = ("knee_valgus", "hip_drop", "trunk_lean_frontal", "knee_flexion", "hip_flexion")
 _FIELDS_1 = ("pelvic_obliquity", "lumbar_extension", "trunk_lean_sagittal")
