@@ -73,7 +73,6 @@ __all__ = [
 _NAN = np.float32(np.nan)
 _Z = np.float32(0.0)
 _R = np.float32(180.0 / np.pi)  # a multiply: float32 degrees() is ~30x slower
-_LR = np.array([[-1.0], [1.0]], dtype=np.float32)
 _M1 = np.float32(-1.0)
 _HALF = np.float32(0.5)
 _0_05 = np.float32(0.05)
@@ -117,8 +116,8 @@ def _undef(ang: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
     Usually no element is: one cheap test skips the masked store.
     """
     m = c == 0
-    m &= d == 0
     if m.any():
+        m &= d == 0
         np.copyto(ang, _NAN, where=m)
     return ang
 
@@ -229,12 +228,13 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
         np.sqrt(t3, out=t3)
         leg_len += t3
         leg_len *= _HALF
-    # medial = sign(l x r) * (-1 left, +1 right): flips theta to "+ = medial knee"
+    # medial = sign(l x r) * (-1 left, +1 right): flips theta to "+ = medial knee";
+    # the left row as sign(ly * rx - lx * ry), which is exactly -sign(lx * ry - ly * rx)
     lx *= ry
     ly *= rx
-    lx -= ly
-    medial = _sign_inplace(lx)
-    medial *= _LR
+    np.subtract(ly[0], lx[0], out=ly[0])
+    np.subtract(lx[1], ly[1], out=ly[1])
+    medial = _sign_inplace(ly)
     valg = np.multiply(theta, medial, out=medial)
     knee_valgus = _gate(valg, both(leg_vis, frontal), dst.get("knee_valgus"))
     # knee flexion (2-D) = |theta|, computed below unless 3-D
@@ -277,7 +277,8 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
     d2 += t
     phi = _deg_atan2(c2, d2, out=gy)
     # anterior direction, up to a positive scale: lying -> (0, -1), else near * (ty, -tx)
-    ant_x = np.where(lying, _Z, near * ty)
+    ant_x = near * ty
+    ant_x = np.where(lying, _Z, ant_x)
     ant_y = near * tx
     np.negative(ant_y, out=ant_y)
     ant_y = np.where(lying, _M1, ant_y)
@@ -294,7 +295,7 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
     lsx = np.multiply(dx, near, out=qx)
     # (undefined where dx * near == dy == 0, i.e. dx == dy == 0: near is +-1 or NaN)
     lean_sides = _deg_atan2(lsx, dy, out=qy)
-    np.copyto(lean_sides, _Z, where=~side_vis)
+    lean_sides = np.where(side_vis, lean_sides, _Z)
     lean_s = lean_sides[0] + lean_sides[1]
     cnt = np.add(side_vis[0], side_vis[1], dtype=np.float32)
     lean_s /= cnt
@@ -303,7 +304,7 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
                                 dst.get("trunk_lean_sagittal"))
     # lumbar = mean over the sides with shoulder, hip, knee visible of -hip_flex2
     lum = np.negative(hip_flex2, out=lean_sides)
-    np.copyto(lum, _Z, where=~hip_vis)
+    lum = np.where(hip_vis, lum, _Z)
     lumbar = lum[0] + lum[1]
     np.add(hip_vis[0], hip_vis[1], dtype=np.float32, out=cnt)
     lumbar /= cnt

@@ -289,26 +289,31 @@ def _run_all(lm, visibility_min: float, view_gating: bool, quiet: bool, reasons:
     xyzv = _xyzv_of(lm)
     world = lm.world if use_world else None
     t = xyzv.shape[0]
-    f32, b8 = np.float32, np.bool_
+    # one allocation per shape: fewer, larger blocks fault in faster than a dozen
+    # separate arrays (each field is a C-contiguous view of its block)
+    two = np.empty((5, t, 2), np.float32)  # 5th: hip_drop, filled by compute_metrics
+    one = np.empty((4, t), np.float32)
+    byte = np.empty((4, t), np.uint8)
     out: dict[str, Any] = {
-        "knee_valgus": np.empty((t, 2), f32), "pelvic_obliquity": np.empty(t, f32),
-        "trunk_lean_frontal": np.empty((t, 2), f32), "trunk_lean_sagittal": np.empty(t, f32),
-        "knee_flexion": np.empty((t, 2), f32), "hip_flexion": np.empty((t, 2), f32),
-        "lumbar_extension": np.empty(t, f32), "view": np.empty(t, np.int8),
-        "view_confidence": np.empty(t, f32),
+        "knee_valgus": two[0], "trunk_lean_frontal": two[1], "knee_flexion": two[2],
+        "hip_flexion": two[3], "hip_drop": two[4],
+        "pelvic_obliquity": one[0], "trunk_lean_sagittal": one[1],
+        "lumbar_extension": one[2], "view_confidence": one[3],
+        "view": byte[0].view(np.int8),
     }
     if reasons:
-        out["vis"] = np.empty(t, np.uint8)
-        out["nodet"] = np.empty(t, b8)
+        out["vis"] = byte[1]
+        out["nodet"] = byte[2].view(np.bool_)
     if quiet:
-        out["quiet_ok"] = np.empty(t, b8)
+        out["quiet_ok"] = byte[3].view(np.bool_)
     chunk = max(1, min(CHUNK, t))
     gat = b.Gatherer(xyzv, chunk)
     with np.errstate(all="ignore"):
         for s in range(0, t, chunk):
             e = min(t, s + chunk)
             # (T, 2) outputs are written through their transposed (2, n) views
-            dst = {k: (a[s:e].T if a.ndim == 2 else a[s:e]) for k, a in out.items()}
+            dst = {k: (a[s:e].T if a.ndim == 2 else a[s:e]) for k, a in out.items()
+                   if k != "hip_drop"}
             _kernel(gat(s, e), visibility_min, view_gating,
                     None if world is None else b.gather_world(world, s, e), quiet, reasons,
                     dst)
@@ -462,7 +467,7 @@ def compute_metrics(lm, *, baseline_obliquity: float | None = None,
         if not math.isfinite(base):
             base, source = 0.0, "none_found"
     obl = o["pelvic_obliquity"]
-    hd = np.empty((obl.shape[0], 2), np.float32)
+    hd = o["hip_drop"]
     np.subtract(obl, np.float32(base), out=hd[:, 1])
     np.negative(hd[:, 1], out=hd[:, 0])
     f2 = {k: o[k] for k in _FIELDS_2 if k != "hip_drop"}
