@@ -22,13 +22,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import io
 import json
 import math
 import os
 import platform
 import resource
+import shutil
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -43,6 +48,8 @@ from hipform.landmarks import Landmarks  # noqa: E402
 from tests.core.core_poses import frontal_pose, lying_pose, sagittal_pose  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
+#: the last commit before the speed-up of the vectorised core (issue 3)
+PREVIOUS_CORE = "7b02b9f"
 
 
 # ----------------------------------------------------------------------------- data
@@ -84,14 +91,17 @@ def _tanh0(a):
 _VIS_IDX = (11, 12, 23, 24, 25, 26, 27, 28)  # landmarks whose visibility gates a measure
 
 
-def reference_frame(p, vmin=0.5, base=0.0):
+def reference_frame(p, vmin=0.5, base=0.0, confidence=True):
     """All measures of one frame from a list of 33 (x, y, z, v) tuples (pixels).
 
-    Same definitions as docs/README_core.md, including the view confidence; returns a
-    dict of floats.
+    Same definitions as docs/README_core.md; returns a dict of floats. With
+    ``confidence`` also the view confidence (as compute_metrics does; the first version
+    of this reference left it out, which made it do less work than the vectorised code).
     """
     nan = math.nan
-    vis = {i: p[i][3] >= vmin for i in _VIS_IDX}
+    vis = [False] * 33
+    for i in _VIS_IDX:
+        vis[i] = p[i][3] >= vmin
     ls, rs, lh, rh = p[11], p[12], p[23], p[24]
     tx = (ls[0] + rs[0] - lh[0] - rh[0]) / 2
     ty = (ls[1] + rs[1] - lh[1] - rh[1]) / 2
@@ -122,23 +132,26 @@ def reference_frame(p, vmin=0.5, base=0.0):
         else:
             view = 4
         # confidence: margin to the nearest threshold (saturating) x torso visibility
-        m_lie = abs(math.degrees(math.atan2(abs(ty), abs(tx))) - 45) / 15
-        if okl != okr:  # one side hidden: half confidence
-            vside = (ls[3] + lh[3] if okl else rs[3] + rh[3]) / 4
-            conf = min(max(m_lie, 0.0), 1.0) * min(max(vside, 0.0), 0.5)
-        elif view:
-            if view == 5:
-                margin = m_lie
-            elif view == 1:
-                margin = min(m_lie, (width - 0.42) * 10)
-            elif view in (2, 3):
-                margin = min(m_lie, (0.25 - width) * 10 * min(abs(s), 1.0))
-            else:
-                margin = min(m_lie, min(width - 0.25, 0.42 - width) / 0.085)
-            vmean = (ls[3] + rs[3] + lh[3] + rh[3]) / 4
-            conf = min(max(margin, 0.0), 1.0) * min(max(vmean, 0.0), 1.0)
-        if conf != conf:
-            conf = 0.0
+        if not confidence:
+            conf = nan
+        else:
+            m_lie = abs(math.degrees(math.atan2(abs(ty), abs(tx))) - 45) / 15
+            if okl != okr:  # one side hidden: half confidence
+                vside = (ls[3] + lh[3] if okl else rs[3] + rh[3]) / 4
+                conf = min(max(m_lie, 0.0), 1.0) * min(max(vside, 0.0), 0.5)
+            elif view:
+                if view == 5:
+                    margin = m_lie
+                elif view == 1:
+                    margin = min(m_lie, (width - 0.42) * 10)
+                elif view in (2, 3):
+                    margin = min(m_lie, (0.25 - width) * 10 * min(abs(s), 1.0))
+                else:
+                    margin = min(m_lie, min(width - 0.25, 0.42 - width) / 0.085)
+                vmean = (ls[3] + rs[3] + lh[3] + rh[3]) / 4
+                conf = min(max(margin, 0.0), 1.0) * min(max(vmean, 0.0), 1.0)
+            if conf != conf:
+                conf = 0.0
     frontal, side = view == 1, view in (2, 3)
     out = {"view": view, "view_confidence": conf}
     ax_, ay_ = (0.0, -1.0) if lying else (near * ty, -near * tx)
@@ -172,6 +185,19 @@ def reference_frame(p, vmin=0.5, base=0.0):
 
 
 # ------------------------------------------------------------------------- timing
+def _prev_line(p: dict) -> str:
+    if "speedup_median" in p:
+        return (f"* against the core before the speed-up (commit {p['commit']}, same clip, "
+                f"interleaved): {p['seconds_median']:.3f} s -> "
+                f"{p['current_seconds_median']:.3f} s, **{p['speedup_median']:.2f}x** (best "
+                f"vs best {p['speedup_best']:.2f}x); results identical: "
+                f"{'yes' if p['identical_results'] else 'NO'}.\n")
+    if p.get("error"):
+        return f"* comparison with the previous core skipped: {p['error']}\n"
+    return ""
+
+
+
 def _median_time(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -180,6 +206,25 @@ def _median_time(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def _previous_core(commit: str, tmp: Path):
+    """compute_metrics of hipform/core as it was at ``commit`` (git archive), imported
+    as a separate package ``hipform_prev.core`` next to the current one."""
+    data = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "hipform/core"],
+                          capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+        tf.extractall(tmp, filter="data")
+    pkg = tmp / "hipform_prev"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (tmp / "hipform" / "core").rename(pkg / "core")
+    for f in (pkg / "core").glob("*.py"):
+        f.write_text(f.read_text().replace("hipform.core", "hipform_prev.core"))
+    sys.path.insert(0, str(tmp))
+    from hipform_prev.core.metrics import compute_metrics as prev  # type: ignore
+
+    return prev
 
 
 def _time_world(n: int, repeat: int) -> float:
@@ -193,6 +238,8 @@ def main() -> None:
     ap.add_argument("--ref-frames", type=int, default=20_000)
     ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--previous", default=PREVIOUS_CORE,
+                    help="git commit of the core to compare with ('' to skip)")
     args = ap.parse_args()
     n, nref = args.frames, args.ref_frames
 
@@ -203,19 +250,57 @@ def main() -> None:
 
     # interleave the vectorised and the reference runs so that load changes on the
     # shared machine hit both alike; medians of each
-    tv, tr = [], []
+    # (also: the vectorised path without NaN reasons and with the baseline given, and
+    # the reference without the view confidence, as the first version of it had)
+    tv, tvf, tr, trn = [], [], [], []
     ref: list = []
     for _ in range(args.repeat):
         tv.append(_median_time(lambda: compute_metrics(lm), 1))
+        tvf.append(_median_time(lambda: compute_metrics(lm, baseline_obliquity=0.0,
+                                                         reasons=False), 1))
         gc.collect()
         t0 = time.perf_counter()
         ref = [reference_frame(f, 0.5, 0.0) for f in sub]
         tr.append(time.perf_counter() - t0)
+        gc.collect()
+        t0 = time.perf_counter()
+        for f in sub:
+            reference_frame(f, 0.5, 0.0, False)
+        trn.append(time.perf_counter() - t0)
     t_vec = statistics.median(tv)
     t_ref = statistics.median(tr)
+    t_ref_nc = statistics.median(trn)
     t_vec_w = _time_world(n, max(1, args.repeat // 2))
-    t_vec_fast = _median_time(lambda: compute_metrics(lm, baseline_obliquity=0.0,
-                                                      reasons=False), args.repeat)
+
+    # the vectorised core before the speed-up, interleaved with the current one
+    prev_res: dict = {"commit": args.previous or None}
+    if args.previous:
+        tmp = Path(tempfile.mkdtemp(prefix="hipform_prev_"))
+        try:
+            prev = _previous_core(args.previous, tmp)
+            mp, mc = prev(lm), compute_metrics(lm)
+            same = all(np.array_equal(getattr(mp, f), getattr(mc, f), equal_nan=True)
+                       for f in ("knee_valgus", "pelvic_obliquity", "hip_drop",
+                                 "lumbar_extension", "trunk_lean_frontal",
+                                 "trunk_lean_sagittal", "knee_flexion", "hip_flexion",
+                                 "view", "view_confidence"))
+            del mp, mc
+            tp, tc = [], []
+            for _ in range(args.repeat):
+                tp.append(_median_time(lambda: prev(lm), 1))
+                tc.append(_median_time(lambda: compute_metrics(lm), 1))
+            prev_res.update({
+                "seconds_median": round(statistics.median(tp), 4),
+                "current_seconds_median": round(statistics.median(tc), 4),
+                "speedup_median": round(statistics.median(tp) / statistics.median(tc), 2),
+                "speedup_best": round(min(tp) / min(tc), 2),
+                "identical_results": bool(same),
+            })
+        except (OSError, subprocess.CalledProcessError, ImportError) as e:
+            prev_res["error"] = f"{type(e).__name__}: {e}"
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    t_vec_fast = statistics.median(tvf)
     gc.collect()
     tracemalloc.start()
     m = compute_metrics(lm)
@@ -294,7 +379,13 @@ def main() -> None:
                           "view_mismatches": view_mismatch,
                           "view_confidence_max_abs_diff": round(conf_diff, 6)},
         },
-        "speedup_vs_reference": round(fps_vec / fps_ref, 1),
+        "reference_without_view_confidence": {
+        "frames_per_s": round(nref / t_ref_nc),
+        "seconds_all": [round(t, 4) for t in trn],
+        "speedup_vs_it": round(fps_vec / (nref / t_ref_nc), 1),
+    },
+    "previous_core": prev_res,
+    "speedup_vs_reference": round(fps_vec / fps_ref, 1),
     "speedup_like_for_like": {
         "value": round((n / t_vec_fast) / fps_ref, 1),
         "what": "compute_metrics(lm, baseline_obliquity=0.0, reasons=False) against the "
@@ -324,7 +415,7 @@ def main() -> None:
 
 Shared {res['machine']['nproc']}-core machine, Python {res['machine']['python']},
 numpy {res['machine']['numpy']}; medians of {args.repeat} interleaved runs (vectorised and
-reference alternate); timings are noisy (other jobs were running, load average
+reference variants alternate); timings are noisy (other jobs were running, load average
 {os.getloadavg()[0]:.1f} at the end).
 
 | what | frames | time (s) | frames/s |
@@ -333,18 +424,20 @@ reference alternate); timings are noisy (other jobs were running, load average
 | same, with world landmarks (3-D flexion) | {n:,} | {t_vec_w:.3f} | {n / t_vec_w:,.0f} |
 | same, no NaN reasons, baseline given | {n:,} | {t_vec_fast:.3f} | {n / t_vec_fast:,.0f} |
 | plain per-frame Python reference | {nref:,} | {t_ref:.3f} | {fps_ref:,.0f} |
+| same, without the view confidence | {nref:,} | {t_ref_nc:.3f} | {nref / t_ref_nc:,.0f} |
 
 * speed-up vs the per-frame reference (medians): **{fps_vec / fps_ref:.0f}x** (target 50x:
   **{'met' if fps_vec / fps_ref >= 50 else 'NOT met'}**); throughput target 1,000,000 frames/s:
   **{'met' if fps_vec >= 1e6 else 'NOT met'}**.
 * like for like (no NaN reasons, baseline given, as the reference):
-  **{(n / t_vec_fast) / fps_ref:.0f}x**.
+  **{(n / t_vec_fast) / fps_ref:.0f}x**. Against the reference without the view confidence
+  (which the vectorised path computes): **{fps_vec / (nref / t_ref_nc):.0f}x**.
 * best of the {args.repeat} runs instead of medians: {n / min(tv):,.0f} frames/s vectorised,
   {nref / min(tr):,.0f} frames/s reference, {(n / min(tv)) / (nref / min(tr)):.0f}x (the spread
   comes from the other jobs on the machine; see seconds_all in core.json).
-* reference vs vectorised, all {len(pairs)} angle columns, the view and its confidence:
-  max |diff| {max_diff:.4f} deg, {nan_mismatch} NaN-pattern and {view_mismatch} view
-  mismatches, confidence max |diff| {conf_diff:.1e}, on {nref:,} frames.
+{_prev_line(prev_res)}* reference vs vectorised, all {len(pairs)} angle columns, the view and its
+  confidence: max |diff| {max_diff:.4f} deg, {nan_mismatch} NaN-pattern and {view_mismatch}
+  view mismatches, confidence max |diff| {conf_diff:.1e}, on {nref:,} frames.
 * live path, `compute_metrics` on one frame: {t1:.1f} us (median of 20 batches of 500;
   best batch {min(lat):.1f} us).
 * memory: input {input_bytes * mb:.0f} MiB; peak numpy allocation during
