@@ -208,9 +208,11 @@ def _view_block(x: np.ndarray, y: np.ndarray, z: np.ndarray, v: np.ndarray,
     # visible side is the near one
     half = ok_l ^ ok_r
     half &= pos
-    sgn_l = np.multiply(ok_l, _TWO, dtype=np.float32)
-    sgn_l -= _ONE
-    near = np.where(half, sgn_l, near)
+    any_half = bool(half.any())  # usually none: skip the work for them
+    if any_half:
+        sgn_l = np.multiply(ok_l, _TWO, dtype=np.float32)
+        sgn_l -= _ONE
+        near = np.where(half, sgn_l, near)
     nly = ~lying
     up = ok & nly
     hup = half & nly
@@ -273,6 +275,9 @@ def _view_block(x: np.ndarray, y: np.ndarray, z: np.ndarray, v: np.ndarray,
     np.fmax(vm, _Z, out=vm)
     np.fmin(vm, _ONE, out=vm)
     conf = np.multiply(margin, vm, out=conf_out)
+    if not any_half:  # the half-confidence term below is +0 everywhere
+        conf += _Z
+        return ViewResult(code, conf, near, lying, tx, ty, lt, rx, ry)
     # one side hidden: clip(m_lie, 0, 1) * clip(vside, 0, 0.5), vside = that side's
     # (shoulder + hip visibility) / 4
     vside = np.add(v[b.L_SH], v[b.L_HIP], out=vm)
