@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from hipform.errors import StoreError
+from hipform.util import finite_float as _num
 
 __all__ = [
     "DB_ENV_VAR",
@@ -214,17 +215,6 @@ def default_db_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("hipform")) / "history.sqlite3"
-
-
-def _num(x: Any) -> float | None:
-    """A finite float, or None for None/NaN/inf/non-numbers."""
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _is_number(x: Any) -> bool:

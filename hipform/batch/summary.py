@@ -10,13 +10,13 @@ of the clip worst values over the clips of each stance side, and right - left).
 from __future__ import annotations
 
 import html
-import math
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from hipform.batch.scores import MEASURES, atomic_write_text
+from hipform.util import finite_float as _num
 
 __all__ = ["write_summary", "render_summary", "svg_histogram"]
 
@@ -47,16 +47,6 @@ tr.failed td{background:#fde2e2}tr.flag td{background:#fff4d6}
 margin:0 8px 8px 0}.hists{display:flex;flex-wrap:wrap;gap:12px}
 figure{margin:0;border:1px solid #ddd;padding:6px}figcaption{font-size:.85em}
 """
-
-
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _fmt(v: Any) -> str:

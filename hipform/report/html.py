@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hipform.errors import OutputError
+from hipform.util import finite_float as _num
 
 __all__ = ["build_html", "render_live_report", "render_report", "worst_faults"]
 
@@ -99,16 +100,6 @@ _FAULT_SHORT = {
 
 def _e(x: Any) -> str:
     return html.escape("" if x is None else str(x), quote=True)
-
-
-def _num(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _deg(x: Any, digits: int = 1) -> str:
