@@ -375,7 +375,8 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
         q &= ath[1] < _15
         q &= q_ok
         if "quiet_ok" in dst:
-            q = np.copyto(dst["quiet_ok"], q) or dst["quiet_ok"]
+            np.copyto(dst["quiet_ok"], q)
+            q = dst["quiet_ok"]
         out["quiet_ok"] = q
         out["leg_len"] = leg_len
     return out

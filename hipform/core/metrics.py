@@ -164,6 +164,10 @@ class Metrics:
             (no quiet stance: 0 was used, hip_drop is then raw obliquity).
         baseline_window: (start, stop) frames of the quiet stance used, or None.
         visibility_min, view_gating, flexion_3d: the options the metrics were computed with.
+
+    For a clip (T >= 2) the float fields are C-contiguous views of two blocks (one for
+    the (T, 2) fields, one for the (T,) fields) and ``view`` of a third, so keeping one
+    field keeps its block alive; fields never overlap.
     """
 
     t_ms: np.ndarray
