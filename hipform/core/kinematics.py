@@ -144,25 +144,6 @@ def _deg_atan2(c: np.ndarray, d: np.ndarray, out: np.ndarray | None = None) -> n
     return _undef(a, c, d)
 
 
-def _pack_rows(m: np.ndarray) -> np.ndarray:
-    """bool (8, n8) C-contiguous, n8 % 8 == 0 -> uint8 (n8,), bit k = row k.
-
-    Works on 8 frames at a time through uint64 views: every byte is 0 or 1, and a shift
-    by k < 8 keeps each bit inside its byte.
-    """
-    w = m.view(np.uint64)
-    acc = w[0].copy()
-    for k in range(1, m.shape[0]):
-        acc |= w[k] << np.uint64(k)
-    return acc.view(np.uint8)
-
-
-def unpack_vis(bits: np.ndarray) -> np.ndarray:
-    """uint8 (T,) visibility bits of the kernel -> bool (8, T), row k = slot k."""
-    return np.unpackbits(bits[None, :], axis=0, count=b.N_VIS, bitorder="little").view(
-        np.bool_)
-
-
 def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None = None,
             quiet: bool = False, reasons: bool = True,
             dst: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
@@ -170,8 +151,8 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
 
     blk: float32 (4, K, n); wblk: float32 (3, 8, n) world metres or None.
     Returns a dict of arrays shaped (n,) or (2, n) (row 0 = left); with ``reasons`` also
-    "vis" (n,) uint8 (bit k = slot k visible, k < 8; see :func:`unpack_vis`) and "nodet"
-    (n,) bool for the lazy NaN reasons. ``dst``: optional
+    "vis" (8, n) bool (row k = slot k visible) and "nodet" (n,) bool for the lazy NaN
+    reasons. ``dst``: optional
     destinations (views of the clip's output arrays) for any of these keys; results are
     written there instead of new arrays. Call under ``np.errstate(all="ignore")``.
 
@@ -180,9 +161,7 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
     """
     dst = dst or {}
     x, y, z, v = blk[0], blk[1], blk[2], blk[3]
-    n = x.shape[-1]
-    vis_buf = np.empty((b.N_VIS, -(-n // 8) * 8), np.bool_)  # rows padded for _pack_rows
-    vis = np.greater_equal(v[:b.N_VIS], vmin, out=vis_buf[:, :n])
+    vis = np.greater_equal(v[:b.N_VIS], vmin, out=dst.get("vis"))
     nodet = np.isnan(x[b.L_HIP], out=dst.get("nodet"))
     vr = _view_block(x, y, z, v, vis, dst.get("view"), dst.get("view_confidence"))
     code, lying, tx, ty, rx, ry, near = vr.code, vr.lying, vr.tx, vr.ty, vr.rx, vr.ry, vr.near
@@ -355,11 +334,7 @@ def _kernel(blk: np.ndarray, vmin: float, gating: bool, wblk: np.ndarray | None 
         "view_confidence": vr.confidence,
     }
     if reasons:  # the reason codes are derived lazily from these (Metrics.nan_reason)
-        bits = _pack_rows(vis_buf)[:n]
-        if "vis" in dst:
-            np.copyto(dst["vis"], bits)
-            bits = dst["vis"]
-        out["vis"] = bits
+        out["vis"] = vis
         out["nodet"] = nodet
     if quiet:
         # quiet two-foot stance: frontal, legs visible, ankles level, knees near straight

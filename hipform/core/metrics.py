@@ -20,7 +20,6 @@ from hipform.core.kinematics import (
     _kernel_row,
     quiet_leg_len,
     quiet_signal,
-    unpack_vis,
 )
 from hipform.core.view import VIEW_NAMES, View
 
@@ -76,7 +75,7 @@ class LazyReasons(Mapping):
     def __init__(self, values: dict[str, np.ndarray], vis: np.ndarray, nodet: np.ndarray,
                  view: np.ndarray, gating: bool, flex3d: bool) -> None:
         self._values = values
-        self._vis = vis        # uint8 (T,): bit k = gathered slot k visible (k < 8)
+        self._vis = vis        # bool (8, T): row k = gathered slot k visible
         self._nodet = nodet    # bool (T,)
         self._view = view
         self._gating = gating
@@ -97,8 +96,6 @@ class LazyReasons(Mapping):
         return self._cache[name]
 
     def _compute(self, name: str) -> np.ndarray:
-        if self._vis.ndim == 1:
-            self._vis = unpack_vis(self._vis)  # bool (8, T), once
         v, view = self._vis, self._view
 
         def side(a: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -289,7 +286,7 @@ def _xyzv_of(lm) -> np.ndarray:
 def _run_all(lm, visibility_min: float, view_gating: bool, quiet: bool, reasons: bool,
              use_world: bool) -> dict[str, Any]:
     """Run the fused kernel over the clip in cache-sized chunks, writing straight into
-    the clip's output arrays: (T,) / (T, 2) outputs, "vis" (T,) uint8 bits."""
+    the clip's output arrays: (T,) / (T, 2) outputs, "vis" (8, T) bool."""
     xyzv = _xyzv_of(lm)
     world = lm.world if use_world else None
     t = xyzv.shape[0]
@@ -297,7 +294,7 @@ def _run_all(lm, visibility_min: float, view_gating: bool, quiet: bool, reasons:
     # separate arrays (each field is a C-contiguous view of its block)
     two = np.empty((5, t, 2), np.float32)  # 5th: hip_drop, filled by compute_metrics
     one = np.empty((4, t), np.float32)
-    byte = np.empty((4, t), np.uint8)
+    byte = np.empty((3 + b.N_VIS, t), np.uint8)
     out: dict[str, Any] = {
         "knee_valgus": two[0], "trunk_lean_frontal": two[1], "knee_flexion": two[2],
         "hip_flexion": two[3], "hip_drop": two[4],
@@ -306,18 +303,18 @@ def _run_all(lm, visibility_min: float, view_gating: bool, quiet: bool, reasons:
         "view": byte[0].view(np.int8),
     }
     if reasons:
-        out["vis"] = byte[1]
-        out["nodet"] = byte[2].view(np.bool_)
+        out["vis"] = byte[3:].view(np.bool_)
+        out["nodet"] = byte[1].view(np.bool_)
     if quiet:
-        out["quiet_ok"] = byte[3].view(np.bool_)
+        out["quiet_ok"] = byte[2].view(np.bool_)
     chunk = max(1, min(CHUNK, t))
     gat = b.Gatherer(xyzv, chunk)
     with np.errstate(all="ignore"):
         for s in range(0, t, chunk):
             e = min(t, s + chunk)
             # (T, 2) outputs are written through their transposed (2, n) views
-            dst = {k: (a[s:e].T if a.ndim == 2 else a[s:e]) for k, a in out.items()
-                   if k != "hip_drop"}
+            dst = {k: (a[:, s:e] if k == "vis" else a[s:e].T if a.ndim == 2 else a[s:e])
+                   for k, a in out.items() if k != "hip_drop"}
             _kernel(gat(s, e), visibility_min, view_gating,
                     None if world is None else b.gather_world(world, s, e), quiet, reasons,
                     dst)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from hipform.core import _block as b
-from hipform.core.kinematics import _pack_rows, unpack_vis
 from hipform.core.metrics import _frame_step, _window_all, compute_metrics
 from hipform.landmarks import LM, Landmarks
 from tests.core.core_poses import frontal_pose, lying_pose, sagittal_pose
@@ -70,16 +69,6 @@ def test_frame_step_equals_median_of_intervals():
     rng = np.random.default_rng(3)
     jitter = np.cumsum(rng.integers(30, 37, 51)).astype(np.int64)
     assert _frame_step(jitter) == float(np.median(np.diff(jitter)))
-
-
-@pytest.mark.parametrize("n", [1, 7, 8, 9, 100])
-def test_visibility_bits_round_trip(n):
-    rng = np.random.default_rng(n)
-    buf = np.empty((8, -(-n // 8) * 8), np.bool_)
-    buf[:, :n] = rng.random((8, n)) < 0.5
-    bits = _pack_rows(buf)[:n]
-    assert bits.dtype == np.uint8 and bits.shape == (n,)
-    np.testing.assert_array_equal(unpack_vis(bits), buf[:, :n])
 
 
 def _mixed_clip(n: int, seed: int = 0) -> np.ndarray:
