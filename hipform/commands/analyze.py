@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from hipform.commands.choices import ExerciseChoice, PersonChoice, SideChoice
+from hipform.commands.choices import (
+    ExerciseChoice,
+    HistoryDbOption,
+    PersonChoice,
+    ProfileSetOption,
+    QuietOption,
+    SideChoice,
+    SubjectOption,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -32,9 +40,7 @@ def register(app: typer.Typer) -> None:
             "(re-scores with new settings; VIDEO is then optional).")] = None,
         profile: Annotated[Path | None, typer.Option(
             help="TOML profile of thresholds (see `hipform/profiles/default.toml`).")] = None,
-        set_: Annotated[list[str] | None, typer.Option(
-            "--set", help="Override one profile value, e.g. --set knee_valgus.flag=12 "
-            "(repeatable).")] = None,
+        set_: ProfileSetOption = None,
         video_out: Annotated[bool, typer.Option(
             "--video/--no-video", help="Write the annotated video (annotated.mp4).")] = True,
         report: Annotated[bool, typer.Option(
@@ -48,17 +54,16 @@ def register(app: typer.Typer) -> None:
         people: Annotated[int, typer.Option(
             min=1, max=6, help="How many people the model looks for; 1 is fastest and "
             "follows the first person found.")] = 1,
-        subject: Annotated[str | None, typer.Option(help="Subject name or id for history.")]
-        = None,
+        subject: SubjectOption = None,
         save: Annotated[bool, typer.Option(
             "--save/--no-save", help="Store the session in the history database.")] = True,
-        db: Annotated[Path | None, typer.Option(help="History database file.")] = None,
+        db: HistoryDbOption = None,
         image_fps: Annotated[float, typer.Option(
             help="Frame rate assumed for a folder of images (they carry no timestamps).")]
         = 30.0,
         json_out: Annotated[bool, typer.Option(
             "--json", help="Print the summary as JSON instead of a sentence.")] = False,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+        quiet: QuietOption = False,
     ) -> None:
         """Analyse a recorded video: reps, tempo, faults and cues, per-frame angles.
 
@@ -83,7 +88,7 @@ def register(app: typer.Typer) -> None:
         opts = AnalyzeOptions(
             model=model,
             exercise=exercise.value,
-            side=None if side is SideChoice.auto else side.value,
+            side=side.stance(),
             profile=profile,
             overrides=list(set_ or []),
             write_video=video_out,

@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from hipform.commands.choices import ExerciseChoice, SideChoice
+from hipform.commands.choices import (
+    ExerciseChoice,
+    HistoryDbOption,
+    ProfileSetOption,
+    QuietOption,
+    SideChoice,
+)
 
 
 class EngineChoice(str, Enum):
@@ -38,9 +44,7 @@ def register(app: typer.Typer) -> None:
         = None,
         profile: Annotated[Path | None, typer.Option(
             exists=True, dir_okay=False, help="TOML profile of thresholds.")] = None,
-        set_: Annotated[list[str] | None, typer.Option(
-            "--set", help="Override one profile value, e.g. --set knee_valgus.flag=12 "
-            "(repeatable).")] = None,
+        set_: ProfileSetOption = None,
         workers: Annotated[int | None, typer.Option(
             min=1, help="Worker processes (local) or CPUs of the local Ray instance. "
             "[default: number of CPUs]")] = None,
@@ -66,10 +70,10 @@ def register(app: typer.Typer) -> None:
             "--force", help="Redo every clip, even those already done.")] = False,
         save: Annotated[bool, typer.Option(
             "--save/--no-save", help="Store each clip in the history database.")] = True,
-        db: Annotated[Path | None, typer.Option(help="History database file.")] = None,
+        db: HistoryDbOption = None,
         json_out: Annotated[bool, typer.Option(
             "--json", help="Print the batch summary as JSON on stdout.")] = False,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+        quiet: QuietOption = False,
         analyze_fn: Annotated[str | None, typer.Option(
             hidden=True, help="module:function replacing hipform.pipeline.analyze_video "
             "(tests, plugins).")] = None,
@@ -108,7 +112,7 @@ def register(app: typer.Typer) -> None:
 
         opts = BatchOptions(
             exercise=exercise.value,
-            side=None if side is SideChoice.auto else side.value,
+            side=side.stance(),
             model=model,
             profile=str(profile) if profile else None,
             overrides=list(set_ or []),

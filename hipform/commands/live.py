@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from hipform.commands.choices import ExerciseChoice, SideChoice
+from hipform.commands.choices import (
+    ExerciseChoice,
+    HistoryDbOption,
+    ProfileSetOption,
+    SideChoice,
+    SubjectOption,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -29,9 +35,7 @@ def register(app: typer.Typer) -> None:
         = None,
         profile: Annotated[Path | None, typer.Option(
             help="TOML profile of thresholds (see hipform/profiles/default.toml).")] = None,
-        set_: Annotated[list[str] | None, typer.Option(
-            "--set", help="Override one profile value, e.g. --set knee_valgus.flag=12 "
-            "(repeatable).")] = None,
+        set_: ProfileSetOption = None,
         voice: Annotated[bool, typer.Option(
             "--voice/--no-voice", help="Speak the cues (espeak-ng).")] = False,
         window: Annotated[bool, typer.Option(
@@ -47,9 +51,8 @@ def register(app: typer.Typer) -> None:
             "starts/stops).")] = False,
         max_seconds: Annotated[float | None, typer.Option(
             min=0.0, help="End the session after this many seconds (wall clock).")] = None,
-        subject: Annotated[str | None, typer.Option(help="Subject name or id for history.")]
-        = None,
-        db: Annotated[Path | None, typer.Option(help="History database file.")] = None,
+        subject: SubjectOption = None,
+        db: HistoryDbOption = None,
         no_save: Annotated[bool, typer.Option(
             "--no-save", help="Do not store the session in the history database.")] = False,
         no_drop: Annotated[bool, typer.Option(
@@ -87,7 +90,7 @@ def register(app: typer.Typer) -> None:
         if (no_drop or fast) and source is None:
             raise typer.BadParameter("--no-drop and --fast apply to --source only")
         opts = LiveOptions(
-            exercise=exercise.value, side=None if side is SideChoice.auto else side.value,
+            exercise=exercise.value, side=side.stance(),
             model=model, profile=profile, overrides=list(set_ or []), voice=voice,
             window=window, json=json_out, out=out, record=record, max_seconds=max_seconds,
             subject=subject, db=db, save=not no_save, drop=not no_drop, fast=fast,
