@@ -193,7 +193,9 @@ def _prev_line(p: dict) -> str:
         return (f"* against the core before the speed-up (commit {p['commit']}, same clip, "
                 f"interleaved): {p['seconds_median']:.3f} s -> "
                 f"{p['current_seconds_median']:.3f} s, **{p['speedup_median']:.2f}x** (best "
-                f"vs best {p['speedup_best']:.2f}x); results identical: "
+                f"vs best {p['speedup_best']:.2f}x; in CPU time "
+                f"{p['cpu_seconds_median']:.3f} s -> {p['current_cpu_seconds_median']:.3f} s, "
+                f"**{p['cpu_speedup_median']:.2f}x**); results identical: "
                 f"{'yes' if p['identical_results'] else 'NO'}.\n")
     if p.get("error"):
         return f"* comparison with the previous core skipped: {p['error']}\n"
@@ -299,15 +301,24 @@ def main() -> None:
                                  "trunk_lean_sagittal", "knee_flexion", "hip_flexion",
                                  "view", "view_confidence"))
             del mp, mc
-            tp, tc = [], []
+            tp, tc, cp, cc = [], [], [], []  # wall and CPU (process) time
             for _ in range(args.repeat):
-                tp.append(_median_time(lambda: prev(lm), 1))
-                tc.append(_median_time(lambda: compute_metrics(lm), 1))
+                for fn, wall, cpu in ((lambda: prev(lm), tp, cp),
+                                      (lambda: compute_metrics(lm), tc, cc)):
+                    gc.collect()
+                    c0, t0 = time.process_time(), time.perf_counter()
+                    fn()
+                    wall.append(time.perf_counter() - t0)
+                    cpu.append(time.process_time() - c0)
             prev_res.update({
                 "seconds_median": round(statistics.median(tp), 4),
                 "current_seconds_median": round(statistics.median(tc), 4),
                 "speedup_median": round(statistics.median(tp) / statistics.median(tc), 2),
                 "speedup_best": round(min(tp) / min(tc), 2),
+                "cpu_seconds_median": round(statistics.median(cp), 4),
+                "current_cpu_seconds_median": round(statistics.median(cc), 4),
+                "cpu_speedup_median": round(statistics.median(cp) / statistics.median(cc),
+                                            2),
                 "identical_results": bool(same),
             })
         except (OSError, subprocess.CalledProcessError, ImportError) as e:
