@@ -294,7 +294,7 @@ def _run_all(lm, visibility_min: float, view_gating: bool, quiet: bool, reasons:
     # separate arrays (each field is a C-contiguous view of its block)
     two = np.empty((5, t, 2), np.float32)  # 5th: hip_drop, filled by compute_metrics
     one = np.empty((4, t), np.float32)
-    byte = np.empty((3 + b.N_VIS, t), np.uint8)
+    byte = np.empty((3 + (b.N_VIS if reasons else 0), t), np.uint8)
     out: dict[str, Any] = {
         "knee_valgus": two[0], "trunk_lean_frontal": two[1], "knee_flexion": two[2],
         "hip_flexion": two[3], "hip_drop": two[4],
