@@ -17,21 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def _rx(a: float) -> np.ndarray:
-    c, s = math.cos(a), math.sin(a)
-    return np.array([[1, 0, 0], [0, c, -s], [0, s, c]], dtype=np.float64)
-
-
-def _ry(a: float) -> np.ndarray:
-    c, s = math.cos(a), math.sin(a)
-    return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]], dtype=np.float64)
-
-
-def _rz(a: float) -> np.ndarray:
-    c, s = math.cos(a), math.sin(a)
-    return np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]], dtype=np.float64)
-
+from hipform.synth.body import rot_x, rot_y, rot_z
 
 #: Columns: camera +x, +y, +z expressed in world axes for yaw = pitch = roll = 0.
 _C0 = np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]]).T
@@ -110,10 +96,10 @@ class Camera:
     def rotation(self) -> np.ndarray:
         """float64 (3, 3) camera-to-world rotation; columns are the camera axes in world."""
         return (
-            _ry(math.radians(self.yaw))
-            @ _rx(math.radians(self.pitch))
+            rot_y(math.radians(self.yaw))
+            @ rot_x(math.radians(self.pitch))
             @ _C0
-            @ _rz(math.radians(self.roll))
+            @ rot_z(math.radians(self.roll))
         )
 
     @property
