@@ -24,7 +24,8 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "read_record",
     "write_scores",
     "atomic_write_text",
+    "atomic_path",
 ]
 
 RECORD_SCHEMA = "hipform.batch.score/1"
@@ -159,16 +161,15 @@ def columns_for(rows: Iterable[Mapping[str, Any]]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- files
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder + fsync +
-    rename, so a reader (or a rerun after a kill) sees the old file or the new one."""
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path next to ``path`` (``.<name>.<pid>.part``, parent folders created)
+    to write to; renamed onto ``path`` when the block ends cleanly, deleted when it raises,
+    so a reader (or a rerun after a kill) sees the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -176,6 +177,14 @@ def atomic_write_text(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically: temporary file + fsync + rename."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def write_record(path: Path, record: Mapping[str, Any]) -> None:
@@ -245,15 +254,7 @@ def write_scores(out_dir: Path, rows: list[dict[str, Any]]) -> dict[str, Path]:
             arrays[c] = pa.array([None if v is None else str(v) for v in vals], pa.string())
     table = pa.table(arrays)
     dest = out_dir / "scores.parquet"
-    tmp = out_dir / f".scores.parquet.{os.getpid()}.part"
-    try:
+    with atomic_path(dest) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
     written["parquet"] = dest
     return written

@@ -295,3 +295,21 @@ def test_clip_timeout_kills_the_worker_and_fails_the_clip(clip_folder: Path, tmp
     assert res.failed == 2 and res.exit_code == 3
     assert {r["error"] for r in res.rows} == {"Timeout"}
     assert all("timed out after 1 s" in r["reason"] for r in res.rows)
+
+
+def test_atomic_path_replaces_on_success_and_keeps_old_file_on_error(tmp_path: Path) -> None:
+    from hipform.batch.scores import atomic_path, atomic_write_text
+
+    dest = tmp_path / "sub" / "scores.csv"
+    atomic_write_text(dest, "a,b\n1,2\n")
+    assert dest.read_text(encoding="utf-8") == "a,b\n1,2\n"
+    with pytest.raises(RuntimeError):
+        with atomic_path(dest) as tmp:
+            tmp.write_text("half written")
+            raise RuntimeError("writer died")
+    assert dest.read_text(encoding="utf-8") == "a,b\n1,2\n"  # old content kept
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["scores.csv"]  # no .part left
+    with atomic_path(dest) as tmp:
+        assert tmp.parent == dest.parent and tmp.name.endswith(".part")
+        tmp.write_bytes(b"new")
+    assert dest.read_bytes() == b"new"
