@@ -49,6 +49,7 @@ from typing import Any
 
 from hipform.errors import StoreError
 from hipform.util import finite_float as _num
+from hipform.util import write_text_replacing
 
 __all__ = [
     "DB_ENV_VAR",
@@ -811,21 +812,9 @@ def _intish(x: float | None) -> int | float | None:
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    import tempfile
-
     path = path.expanduser()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_replacing(path, text, newline="")
     except OSError as e:
         from hipform.errors import OutputError
 

@@ -6,9 +6,12 @@ Stdlib only (no numpy): :mod:`hipform.store` and the report writers import it ch
 from __future__ import annotations
 
 import math
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
-__all__ = ["finite_float"]
+__all__ = ["finite_float", "write_text_replacing"]
 
 
 def finite_float(x: Any) -> float | None:
@@ -25,3 +28,29 @@ def finite_float(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
+
+
+def write_text_replacing(path: Path, text: str, *, newline: str | None = None,
+                         mode: int | None = None) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically: a temporary ``.<name>.*.tmp`` in the
+    same folder (parent folders created), fsync, then rename over ``path``; a reader sees
+    the old file or the new one, never half of it. The temporary file is deleted if
+    anything fails.
+
+    ``newline``: as for :func:`open` (``""`` writes ``\\n`` untranslated); ``mode``: file
+    permissions to set (e.g. ``0o644``), else the temporary file's 0600 stays.
+    Raises OSError (the caller wraps it in its typed error).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -16,7 +16,6 @@ import base64
 import html
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 from hipform.errors import OutputError
 from hipform.util import finite_float as _num
+from hipform.util import write_text_replacing
 
 __all__ = ["build_html", "render_live_report", "render_report", "worst_faults"]
 
@@ -835,18 +835,7 @@ def render_report(
     text = build_html(analysis, thumbnails=thumbnails, history=history)
     path = Path(out_path).expanduser()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_replacing(path, text, mode=0o644)
     except OSError as e:
         raise OutputError(f"cannot write report {path}: {e}") from e
     return path
