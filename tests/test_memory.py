@@ -35,3 +35,17 @@ def test_lowpass_in_place_needs_a_fraction_of_the_landmarks_memory():
         np.testing.assert_array_equal(out.xyzv, ref.xyzv)
         np.testing.assert_array_equal(out.world, ref.world)
         assert peaks[n] < 0.5 * data, (n, peaks[n], data)
+
+
+def test_saving_landmarks_makes_no_copy_of_them(tmp_path):
+    lm = _clip(20_000)
+    data = lm.xyzv.nbytes + lm.world.nbytes
+    tracemalloc.start()
+    lm.save(tmp_path / "l.npz")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 0.25 * data, (peak, data)  # np.savez_compressed: ~1x (16 MB slices)
+    back = Landmarks.load(tmp_path / "l.npz")
+    np.testing.assert_array_equal(back.xyzv, lm.xyzv)
+    np.testing.assert_array_equal(back.world, lm.world)
+    np.testing.assert_array_equal(back.t_ms, lm.t_ms)
