@@ -368,6 +368,10 @@ def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
         "null_model_loop_main_cpu_ms_per_frame": round(null_main, 2),
         "null_model_loop_other_threads_cpu_ms_per_frame": round(null_cpu - null_main, 2),
         "null_model_loop_cpu_share_of_frame_time_pct": round(100 * null_cpu / frame_ms, 1),
+        # the same share round by round (model and loop of the same round)
+        "process_cpu_extra_share_per_round_pct": [
+            round(100 * (lr["cpu_ms_per_frame"] - mr["cpu_ms_per_frame"]) * lr["fps"] / 1000, 1)
+            for lr, mr in zip(rounds[lp], rounds["model"], strict=True)],
         "target_fps_30_met": bool(loop_fps >= 30.0),
         "target_nonmodel_10pct_met": bool(extra_cpu <= 0.10 * frame_ms),
     }
@@ -491,6 +495,9 @@ def render_md(out: dict, fps: float) -> str:
                       f"{s['process_cpu_ms_per_frame_loop']:.1f} ms "
                       f"(+{s['process_cpu_extra_ms_per_frame']:.1f} ms = "
                       f"{s['process_cpu_extra_share_of_frame_time_pct']:.1f} % of frame time)"),
+        row("... the same share round by round (each round's own model and loop)",
+            lambda s: ", ".join(f"{x:.1f}" for x in s["process_cpu_extra_share_per_round_pct"])
+            + " %"),
         row(f"... the same extra CPU as a share of a {fps:.0f} fps frame ({1000 / fps:.1f} ms)",
             lambda s: f"{100 * s['process_cpu_extra_ms_per_frame'] * fps / 1000:.1f} %"),
         row("the same loop with a null model (returns the landmarks at once): CPU per frame",
@@ -535,8 +542,8 @@ OpenCV's default thread pool the bare model costs
 pool workers that spin-wait afterwards).
 
 Where the main thread's time goes (`profile_steps`: `LiveSession.step` called directly on
-the same frames and landmarks, each part timed by wrapping the function it calls; nested
-overlay parts are indented by name):
+the same frames and landmarks, each part timed by wrapping the function it calls; the
+`overlay: ...` rows are parts of `overlay total`):
 
 {ptable}
 "frame time" is the unpaced loop's time per frame (1 / its frames per second). The
