@@ -87,6 +87,23 @@ def smooth5(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def median_of(vals: list[float]) -> float:
+    """``float(np.median(vals))`` of a list of finite values (NaN if empty); for a list
+    of float64 values (Python or numpy floats) computed without numpy's per-call
+    overhead, with the same arithmetic (middle value, or the mean of the two middle ones
+    as ``(a + b) / 2``)."""
+    if not vals:
+        return float("nan")
+    if not all(isinstance(v, float) for v in vals):
+        return float(np.median(vals))
+    a = sorted(vals)
+    n = len(a)
+    m = n // 2
+    if n % 2:
+        return float(a[m])
+    return float((a[m - 1] + a[m]) / 2.0)
+
+
 def nanmax(x: np.ndarray) -> float:
     x = np.asarray(x, np.float64)
     return float(np.nanmax(x)) if np.isfinite(x).any() else float("nan")
@@ -154,6 +171,8 @@ class EngineBase:
         self._out_since: float | None = None
         self._wrong_since: float | None = None
         self._rest_meas: deque[tuple[float, Measures]] = deque()
+        #: rest_reference() results for the current _rest_meas (cleared when it changes)
+        self._ref_cache: dict[str, float] = {}
         self.frames = 0
 
     # ------------------------------------------------------------ subclass hooks
@@ -182,10 +201,16 @@ class EngineBase:
 
     # ------------------------------------------------------------ helpers
     def rest_reference(self, key: str) -> float:
-        """Median of ``key`` over the recent rest frames (NaN if none)."""
-        vals = [m.get(key, float("nan")) for _, m in self._rest_meas]
-        vals = [v for v in vals if math.isfinite(v)]
-        return float(np.median(vals)) if vals else float("nan")
+        """Median of ``key`` over the recent rest frames (NaN if none).
+
+        Cached until the rest frames change (measure() asks for several keys per frame,
+        and the rest frames do not change at all while moving)."""
+        got = self._ref_cache.get(key)
+        if got is None:
+            vals = [m.get(key, float("nan")) for _, m in self._rest_meas]
+            got = median_of([v for v in vals if math.isfinite(v)])
+            self._ref_cache[key] = got
+        return got
 
     def sample_array(self, exc: Excursion, key: str, rest: bool = False) -> np.ndarray:
         """float64 array of measure ``key`` over the excursion (or its pre-roll if rest)."""
@@ -209,6 +234,7 @@ class EngineBase:
         self.seg.reset()
         self.coach.reset_monitors()
         self._rest_meas.clear()
+        self._ref_cache.clear()
 
     def _view_candidates(self, t_ms: float, row: np.ndarray, fm: FrameMetrics) -> list[Candidate]:
         out: list[Candidate] = []
@@ -261,6 +287,7 @@ class EngineBase:
             self._rest_meas.append((float(t_ms), meas))
             while self._rest_meas and self._rest_meas[0][0] < t_ms - 1000.0:
                 self._rest_meas.popleft()
+            self._ref_cache.clear()
         if exc is not None and exc.counted:
             rep = self._make_rep(exc)
             self.reps.append(rep)

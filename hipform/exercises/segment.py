@@ -91,6 +91,23 @@ class Excursion:
         return self.peak - self.base
 
 
+def lower_quartile(vals: list[float]) -> float:
+    """``np.percentile(vals, 25)`` (linear interpolation), bit for bit, for a non-empty
+    list of finite Python floats, without numpy's per-call overhead (it is taken on every
+    rest frame). Same arithmetic as numpy's ``_quantile``/``_lerp``."""
+    a = sorted(vals)
+    n = len(a)
+    vi = (n - 1) * 0.25
+    if vi >= n - 1:  # n == 1: numpy takes the last value with weight 1
+        b = a[-1]
+        return float(b - (b - b) * 0.0)
+    lo = math.floor(vi)
+    g = vi - lo
+    x, y = a[lo], a[lo + 1]
+    d = y - x
+    return float(y - d * (1.0 - g)) if g >= 0.5 else float(x + d * g)
+
+
 def _smooth3(s: np.ndarray) -> np.ndarray:
     if len(s) < 3:
         return s.copy()
@@ -330,7 +347,7 @@ class RepSegmenter:
             return self._base
         if not self._rest:
             return float("nan")
-        return float(np.percentile([v for _, v in self._rest], 25))
+        return lower_quartile([v for _, v in self._rest])
 
     @property
     def peak(self) -> float:
