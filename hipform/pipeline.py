@@ -445,9 +445,11 @@ def _write_report(path: Path, analysis: dict, thumbs: dict[str, bytes],
 #: (the environment variable HIPFORM_VIDEO_WRITER overrides it).
 VIDEO_WRITER = "auto"
 #: "auto" writes clips shorter than this (frames) in a thread: starting the writer
-#: process (a fresh interpreter importing cv2, numpy and hipform) costs about 0.5 s
-#: of CPU, more than a short clip's drawing and encoding.
-PROCESS_WRITER_MIN_FRAMES = 300
+#: process (a fresh interpreter importing cv2, numpy and hipform) costs about 0.3 s of
+#: CPU and 0.6 s wall, mostly hidden behind the model load. Measured 2026-11-25 (shared
+#: machine, medians of 3): 141 frames 640x360, thread 3.7 s vs process 3.9 s;
+#: 299 frames 640x480, thread 10.9 s vs process 10.2 s.
+PROCESS_WRITER_MIN_FRAMES = 150
 
 
 def video_writer_kind(opts: AnalyzeOptions, info: dict) -> str:

@@ -51,6 +51,10 @@ __all__ = ["ProcessVideoWriter", "writer_main"]
 _HEAD = struct.Struct("<qq")  # frame index, t_ms
 _ROW_BYTES = N_LANDMARKS * 4 * 4  # float32 (33, 4)
 _ACK_EVERY = 8
+#: niceness the writer process adds to itself (0: same priority as the model)
+WRITER_NICE = 5
+#: FFmpeg decoding threads in the writer process (0: FFmpeg's default, one per core)
+DECODE_THREADS = 1
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -88,8 +92,17 @@ def writer_main(conn: Connection, cfg: dict[str, Any], parent_pid: int = 0) -> N
         _die_with_parent(parent_pid)
     os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    # Background work: the model (in the main process) gets the CPU first; the writer
+    # needs well under half a core and fills the gaps.
+    try:
+        os.nice(WRITER_NICE)
+    except (OSError, AttributeError):
+        pass
     sink = None
     try:
+        import cv2
+
+        cv2.setNumThreads(1)  # no OpenCV worker threads competing with the model's
         from hipform.report.annotate import CausalAnnotator
         from hipform.video.sources import VideoFileSource
         from hipform.video.writer import VideoSink
@@ -178,12 +191,20 @@ class ProcessVideoWriter:
         cfg = {"video": self.video, "out": str(self.out), "fps": float(fps),
                "size": (int(size[0]), int(size[1])), "exercise": exercise, "side": side,
                "profile": profile}
+        import hipform
+
+        # the writer imports this very hipform, even when it is not the installed one
+        root = str(Path(hipform.__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+        if DECODE_THREADS and "OPENCV_FFMPEG_CAPTURE_OPTIONS" not in env:
+            env["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = f"threads;{int(DECODE_THREADS)}"
         mine, theirs = socket.socketpair()
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "hipform.video.annotate_worker",
                  str(theirs.fileno()), str(os.getpid())],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
         except OSError as e:
             mine.close()
             raise OutputError(f"{self.video}: cannot start the annotated-video writer "
