@@ -1,0 +1,64 @@
+"""The engine's cheap per-frame and per-rep paths give exactly what the plain numpy code
+gave: the rest-baseline quartile and the rest-reference median (numpy-free), and the tempo
+fit (shared grid points, hoisted sums) against a verbatim copy of the old fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hipform.exercises.base import median_of
+from hipform.exercises.segment import lower_quartile, measure_tempo
+from tests.exercises._tempo_reference import measure_tempo_reference
+
+
+def _same(a: float, b: float) -> bool:
+    # equal values; the sign of a zero result may differ (numpy's partition order of
+    # tied -0.0/+0.0), which no comparison or sum downstream can see
+    return a == b
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lower_quartile_and_median_match_numpy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for n in range(1, 70):
+        for vals in (
+            [float(x) for x in rng.normal(0.0, 10.0, n)],
+            [float(x) for x in rng.integers(-3, 4, n) * 0.1],  # ties
+            list(rng.normal(5.0, 1.0, n)),  # numpy float64 scalars
+        ):
+            assert _same(lower_quartile(vals), float(np.percentile(vals, 25))), vals
+            assert _same(median_of(vals), float(np.median(vals))), vals
+
+
+def test_median_of_other_dtypes_and_empty() -> None:
+    vals32 = list(np.array([1.1, 2.2, 3.3, 4.4], np.float32))
+    assert median_of(vals32) == float(np.median(vals32))
+    assert np.isnan(median_of([]))
+
+
+def _excursion(rng: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
+    n = int(rng.integers(3, 120))
+    t = np.cumsum(rng.uniform(25.0, 40.0, n))
+    ph = np.linspace(0.0, 1.0, n)
+    shift, speed, power = rng.uniform(0.0, 0.3), rng.uniform(1.0, 2.0), rng.uniform(0.5, 2.0)
+    s = rng.uniform(5.0, 60.0) * np.sin(np.pi * np.clip((ph - shift) * speed, 0.0, 1.0)) ** power
+    s = s + rng.normal(0.0, rng.uniform(0.0, 3.0), n)
+    if k % 7 == 0:
+        s[rng.integers(0, n, 3)] = np.nan
+    return t, s
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_measure_tempo_identical_to_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    measured = 0
+    for k in range(60):
+        t, s = _excursion(rng, k)
+        base = float(rng.uniform(-2.0, 2.0))
+        base_end = None if k % 2 else float(rng.uniform(-5.0, 20.0))
+        want = measure_tempo_reference(t, s, base, base_end)
+        got = measure_tempo(t, s, base, base_end)
+        assert repr(got) == repr(want), (seed, k)
+        measured += want is not None
+    assert measured > 30  # the comparison covered real fits, not just early returns
