@@ -35,24 +35,30 @@ def _thr(th: dict, key: str) -> tuple[float | None, float | None]:
 
 def angle_labels(m: Any, side: str | None, th: dict) -> list[tuple[int, str, int]]:
     """Labels for the overlay from one frame's metrics ``m`` (FrameMetrics-like:
-    knee_valgus (2,), hip_drop (2,), lumbar_extension float)."""
+    knee_valgus (2,), hip_drop (2,), lumbar_extension float). Values are whole degrees
+    with their sign; one that rounds to zero reads "0" (never "-0" or "+0")."""
+
+    def deg(v: float) -> str:
+        txt = f"{v:+.0f}"
+        return "0" if txt in ("+0", "-0") else txt
+
     out: list[tuple[int, str, int]] = []
     vf, vs = _thr(th, "knee_valgus_deg")
     for k, knee in enumerate((LM.LEFT_KNEE, LM.RIGHT_KNEE)):
         v = float(m.knee_valgus[k])
         if math.isfinite(v):
-            out.append((int(knee), f"valgus {v:+.0f}", _sev(v, vf, vs)))
+            out.append((int(knee), f"valgus {deg(v)}", _sev(v, vf, vs)))
     hf, hs = _thr(th, "hip_drop_deg")
     if side in _SIDES:
         k = _SIDES.index(side)
         v = float(m.hip_drop[k])
         if math.isfinite(v):
             hip = LM.RIGHT_HIP if k == 0 else LM.LEFT_HIP  # label the side that drops
-            out.append((int(hip), f"hip drop {v:+.0f}", _sev(v, hf, hs)))
+            out.append((int(hip), f"hip drop {deg(v)}", _sev(v, hf, hs)))
     lf, ls = _thr(th, "lumbar_extension_deg")
     v = float(m.lumbar_extension)
     if math.isfinite(v):
-        out.append((int(LM.LEFT_HIP), f"lumbar {v:+.0f}", _sev(v, lf, ls)))
+        out.append((int(LM.LEFT_HIP), f"lumbar {deg(v)}", _sev(v, lf, ls)))
     return out
 
 
