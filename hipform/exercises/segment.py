@@ -204,68 +204,70 @@ def measure_tempo(t: np.ndarray, s: np.ndarray, base: float,
     core = np.arange(i_lo_d, i_lo_u + 1)
 
     tc, sc = t[core], s[core]
+    n_grid = 13
 
     class _Side:
-        """One ramp of the given shape ("linear": constant speed; "cosine": smooth,
-        bell-shaped speed) from ``start`` to a peak level, fitted on samples ``idx``: a
-        straight line through the eased progress, extended to 0 and 1. The parts that do
-        not depend on the peak level (times around their mean, levels above ``start``)
-        are computed once per fit instead of once per grid point."""
+        """One ramp of a given shape ("linear": constant speed; "cosine": smooth,
+        bell-shaped speed) from ``start`` to each peak level of a grid, fitted on samples
+        ``idx``: a straight line through the eased progress, extended to 0 and 1. All grid
+        points at once (row per point; each row's arithmetic is the one-point fit's)."""
 
         def __init__(self, idx: np.ndarray, start: float, rising: bool) -> None:
-            self.ok = len(idx) >= 2
             self.start, self.rising = start, rising
+            self.ok = len(idx) >= 2
             if self.ok:
                 tt = t[idx]
                 self.tm = tt.mean()
                 self.dt = tt - self.tm
                 self.den = float((self.dt ** 2).sum())
                 self.num = s[idx] - start
+                self.ok = self.den > 0
 
-        def fit(self, peak: float, shape: str) -> _Ramp | None:
-            if not self.ok or peak <= self.start:
-                return None
-            u = _ease_inv(self.num / (peak - self.start), shape)
+        def fit(self, peaks: np.ndarray, shape: str) -> tuple[np.ndarray, np.ndarray,
+                                                              np.ndarray]:
+            """(ok, ta, tb) per peak level: bool (G,), float64 (G,) ms (ta/tb junk where
+            not ok)."""
+            if not self.ok:
+                return np.zeros(len(peaks), bool), peaks, peaks
+            valid = ~(peaks <= self.start)
+            u = _ease_inv(self.num[None, :] / (peaks - self.start)[:, None], shape)
             v = u if self.rising else 1.0 - u
-            if self.den <= 0:
-                return None
-            vm = v.sum() / len(v)  # = v.mean(), same arithmetic
-            b = float((self.dt * (v - vm)).sum() / self.den)
-            if not b > 0:
-                return None
-            a = float(vm - b * self.tm)
-            return _Ramp(-a / b, (1.0 - a) / b, shape)
+            vm = v.sum(axis=1) / v.shape[1]
+            b = (self.dt[None, :] * (v - vm[:, None])).sum(axis=1) / self.den
+            ok = valid & (b > 0)
+            a = vm - b * self.tm
+            return ok, -a / b, (1.0 - a) / b
 
     def fit(b0: float) -> tuple[float, float, _Ramp, _Ramp] | None:
         e0 = b0 if base_end is None else be
         up_side, dn_side = _Side(iu, b0, True), _Side(idn, e0, False)
-        # every value below depends only on (peak level, shapes): the linear-only search
-        # and the any-shape search share them (their first grids are the same points)
-        ramps: dict[tuple[bool, str, float], _Ramp | None] = {}
-        curves: dict[tuple[bool, str, float], np.ndarray] = {}
-        rss_of: dict[tuple[float, str, str], float] = {}
+        grids: dict[tuple[float, float], dict[Any, Any]] = {}
 
-        def ramp(rising: bool, sh: str, p: float) -> _Ramp | None:
-            key = (rising, sh, p)
-            if key not in ramps:
-                ramps[key] = (up_side if rising else dn_side).fit(p, sh)
-            return ramps[key]
-
-        def rss(p: float, up: _Ramp, dn: _Ramp) -> float:
-            # squared error of the model min(rise(t), fall(t)) over the excursion
-            key = (p, up.shape, dn.shape)
-            got = rss_of.get(key)
-            if got is None:
-                rk, fk = (True, up.shape, p), (False, dn.shape, p)
-                if rk not in curves:
-                    curves[rk] = b0 + (p - b0) * _ease(
-                        (tc - up.ta) / max(up.tb - up.ta, 1e-6), up.shape)
-                if fk not in curves:
-                    curves[fk] = e0 + (p - e0) * _ease(
-                        1.0 - (tc - dn.ta) / max(dn.tb - dn.ta, 1e-6), dn.shape)
-                m = np.minimum(curves[rk], curves[fk])
-                got = rss_of[key] = float(((sc - m) ** 2).sum())
-            return got
+        def evaluate(lo: float, hi: float) -> dict[Any, Any]:
+            """Ramps of both shapes and the squared error of the model
+            min(rise(t), fall(t)) over the excursion for each shape pair, at the grid
+            points linspace(lo, hi, 13) (shared by the linear-only and the any-shape
+            search: their first grids are the same points)."""
+            if (lo, hi) in grids:
+                return grids[(lo, hi)]
+            peaks = np.linspace(lo, hi, n_grid)
+            g: dict[Any, Any] = {"p": peaks}
+            rise, fall = {}, {}
+            for sh in _SHAPES:
+                ok_u, ta_u, tb_u = up_side.fit(peaks, sh)
+                ok_d, ta_d, tb_d = dn_side.fit(peaks, sh)
+                g[True, sh], g[False, sh] = (ok_u, ta_u, tb_u), (ok_d, ta_d, tb_d)
+                rise[sh] = b0 + (peaks - b0)[:, None] * _ease(
+                    (tc[None, :] - ta_u[:, None]) / np.maximum(tb_u - ta_u, 1e-6)[:, None], sh)
+                fall[sh] = e0 + (peaks - e0)[:, None] * _ease(
+                    1.0 - (tc[None, :] - ta_d[:, None])
+                    / np.maximum(tb_d - ta_d, 1e-6)[:, None], sh)
+            for su in _SHAPES:
+                for sd in _SHAPES:
+                    g["rss", su, sd] = ((sc[None, :] - np.minimum(rise[su], fall[sd])) ** 2
+                                        ).sum(axis=1)
+            grids[(lo, hi)] = g
+            return g
 
         def search(shapes: tuple[str, ...]) -> tuple[float, float, _Ramp, _Ramp] | None:
             """Least-squares peak level (coarse then fine grid) and ramp shapes."""
@@ -273,26 +275,31 @@ def measure_tempo(t: np.ndarray, s: np.ndarray, base: float,
             a0 = peak0 - b0
             lo, hi = b0 + 0.85 * a0, peak0 + 0.05 * a0
             for _ in range(2):
-                for p in np.linspace(lo, hi, 13):
-                    p = float(p)
-                    ups = [ramp(True, sh, p) for sh in shapes]
-                    dns = [ramp(False, sh, p) for sh in shapes]
+                g = evaluate(lo, hi)
+                for j in range(n_grid):
                     # each ramp's shape is chosen on the whole excursion, corners included
-                    for up in ups:
-                        for dn in dns:
-                            if up is None or dn is None:
+                    for su in shapes:
+                        ok_u, ta_u, tb_u = g[True, su]
+                        if not ok_u[j]:
+                            continue
+                        for sd in shapes:
+                            ok_d, ta_d, tb_d = g[False, sd]
+                            if not ok_d[j]:
                                 continue
-                            r = rss(p, up, dn)
+                            r = float(g["rss", su, sd][j])
                             if best is None or r < best[0]:
-                                best = (r, p, up, dn)
+                                best = (r, float(g["p"][j]),
+                                        _Ramp(float(ta_u[j]), float(tb_u[j]), su),
+                                        _Ramp(float(ta_d[j]), float(tb_d[j]), sd))
                 if best is None:
                     return None
                 step = (hi - lo) / 12
                 lo, hi = best[1] - step, best[1] + step
             return best
 
-        lin = search(("linear",))
-        anyshape = search(_SHAPES)
+        with np.errstate(all="ignore"):  # grid points without a ramp give junk rows
+            lin = search(("linear",))
+            anyshape = search(_SHAPES)
         # a smooth ramp must explain the data clearly better (>= 10 % less squared error)
         # than constant speed; on short, noisy excursions the two are easily confused
         best = lin if (anyshape is None or (lin is not None and anyshape[0] > 0.9 * lin[0])) \
