@@ -47,19 +47,44 @@ def _pts(xyzv: np.ndarray, idx: int, vmin: float) -> np.ndarray:
     return p
 
 
+def _quantile_sorted(a: np.ndarray, q: float) -> float:
+    """``np.percentile(a, 100 * q)`` (linear) of a sorted, NaN-free float64 (N >= 1,)
+    array, with numpy's arithmetic (``_quantile``/``_lerp``) but without its per-call
+    overhead (detect_side runs every 15 live frames)."""
+    n = len(a)
+    vi = (n - 1) * q
+    if vi >= n - 1:
+        x = y = a[-1]
+        g = 1.0
+    else:
+        lo = int(np.floor(vi))
+        x, y, g = a[lo], a[lo + 1], vi - lo
+    d = y - x
+    return float(y - d * (1.0 - g)) if g >= 0.5 else float(x + d * g)
+
+
+def _nanmedian(x: np.ndarray) -> float:
+    """``np.nanmedian`` of a float64 1-D array with at least one finite value (same
+    arithmetic: the middle value, or ``(a + b) / 2`` of the two middle ones)."""
+    a = np.sort(x[~np.isnan(x)])
+    n, m = len(a), len(a) // 2
+    return float(a[m]) if n % 2 else float((a[m - 1] + a[m]) / 2.0)
+
+
 def _leg_len(xyzv: np.ndarray, vmin: float) -> float:
     d = []
     for h, a in ((LM.LEFT_HIP, LM.LEFT_ANKLE), (LM.RIGHT_HIP, LM.RIGHT_ANKLE)):
         d.append(np.hypot(*(_pts(xyzv, h, vmin) - _pts(xyzv, a, vmin)).T))
     dd = np.concatenate(d)
-    return float(np.nanmedian(dd)) if np.isfinite(dd).any() else float("nan")
+    return _nanmedian(dd) if np.isfinite(dd).any() else float("nan")
 
 
 def _range(y: np.ndarray) -> float:
     y = y[np.isfinite(y)]
     if len(y) < 2:
         return 0.0
-    return float(np.percentile(y, 95) - np.percentile(y, 5))
+    ys = np.sort(y)
+    return float(_quantile_sorted(ys, 0.95) - _quantile_sorted(ys, 0.05))
 
 
 def is_lying(xyzv: np.ndarray, metrics: Metrics | None = None, vmin: float = 0.5) -> float:
@@ -106,7 +131,7 @@ def detect_side(exercise: str, xyzv: np.ndarray, vmin: float = 0.5) -> tuple[str
     yl = _pts(xyzv, LM.LEFT_ANKLE, vmin)[:, 1] / L
     yr = _pts(xyzv, LM.RIGHT_ANKLE, vmin)[:, 1] / L
     dy = yl - yr  # + = left ankle lower in the image
-    med = float(np.nanmedian(dy)) if np.isfinite(dy).any() else 0.0
+    med = _nanmedian(dy) if np.isfinite(dy).any() else 0.0
     if exercise == "bridge":
         if abs(med) > 0.15:
             return ("left" if med > 0 else "right"), min(1.0, abs(med) / 0.3)
@@ -196,13 +221,13 @@ def recognize_exercise(lm: Landmarks, metrics: Metrics | None = None,
         rel = free_y - stance_y  # + = free foot lower than the stance foot
         rel = rel[np.isfinite(rel)]
         if len(rel):
-            below = float(np.percentile(rel, 95))
+            below = _quantile_sorted(np.sort(rel), 0.95)
             if below > _RAISED:
                 return "step_down", standing * float(min(1.0, 0.5 + below / (4 * _RAISED)))
             return "single_leg_squat", standing * float(
-                min(1.0, 0.5 + max(0.0, -float(np.median(rel))) / (2 * _RAISED)))
+                min(1.0, 0.5 + max(0.0, -_nanmedian(rel)) / (2 * _RAISED)))
     dy = yl - yr
-    med = float(np.nanmedian(dy)) if np.isfinite(dy).any() else 0.0
+    med = _nanmedian(dy) if np.isfinite(dy).any() else 0.0
     if abs(med) > _RAISED:
         # no movement yet: a raised foot suggests a single-leg squat
         return "single_leg_squat", 0.6 * standing

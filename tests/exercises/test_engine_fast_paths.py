@@ -62,3 +62,23 @@ def test_measure_tempo_identical_to_reference(seed: int) -> None:
         assert repr(got) == repr(want), (seed, k)
         measured += want is not None
     assert measured > 30  # the comparison covered real fits, not just early returns
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_detect_quantiles_match_numpy(seed: int) -> None:
+    from hipform.exercises.detect import _nanmedian, _quantile_sorted, _range
+
+    rng = np.random.default_rng(seed)
+    for k in range(300):
+        n = int(rng.integers(1, 120))
+        x = rng.normal(0.0, 1.0, n) if k % 2 else np.round(rng.normal(0.0, 1.0, n), 1)
+        if k % 3 == 0:
+            x[rng.integers(0, n, max(1, n // 4))] = np.nan
+        fin = x[np.isfinite(x)]
+        if len(fin) == 0:
+            continue
+        assert _nanmedian(x) == float(np.nanmedian(x))
+        for q in (5, 25, 50, 95):
+            assert _quantile_sorted(np.sort(fin), q / 100) == float(np.percentile(fin, q))
+        if len(fin) >= 2:
+            assert _range(x) == float(np.percentile(fin, 95) - np.percentile(fin, 5))
