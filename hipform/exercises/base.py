@@ -8,6 +8,7 @@ exercise specific). The offline path feeds the same engine, so live and offline 
 
 from __future__ import annotations
 
+import bisect
 import math
 import warnings
 from collections import deque
@@ -87,16 +88,16 @@ def smooth5(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def median_of(vals: list[float]) -> float:
+def median_of(vals: list[float], presorted: bool = False) -> float:
     """``float(np.median(vals))`` of a list of finite values (NaN if empty); for a list
     of float64 values (Python or numpy floats) computed without numpy's per-call
     overhead, with the same arithmetic (middle value, or the mean of the two middle ones
-    as ``(a + b) / 2``)."""
+    as ``(a + b) / 2``). ``presorted``: ``vals`` is a sorted list of float64 values."""
     if not vals:
         return float("nan")
-    if not all(isinstance(v, float) for v in vals):
+    if not presorted and not all(isinstance(v, float) for v in vals):
         return float(np.median(vals))
-    a = sorted(vals)
+    a = vals if presorted else sorted(vals)
     n = len(a)
     m = n // 2
     if n % 2:
@@ -153,6 +154,9 @@ class EngineBase:
         self.side = side
         self.frame_size = frame_size
         self.vmin = float(self.profile.get("view.min_visibility"))
+        # per-frame settings read once (Profile.get deep-copies on every call)
+        self._out_of_view_ms = float(self.profile.get("view.out_of_view_s")) * 1000.0
+        self._wrong_view_ms = float(self.profile.get("view.wrong_view_s")) * 1000.0
         seg = self.segmentation_settings()
         self.seg = RepSegmenter(
             enter=seg["enter"], exit=seg["exit"], min_excursion=seg["min_excursion"],
@@ -173,6 +177,10 @@ class EngineBase:
         self._rest_meas: deque[tuple[float, Measures]] = deque()
         #: rest_reference() results for the current _rest_meas (cleared when it changes)
         self._ref_cache: dict[str, float] = {}
+        #: sorted finite float values over _rest_meas of each key rest_reference() was
+        #: asked for, kept up to date as rest frames come and go (None: a key with
+        #: non-float values, taken the slow way)
+        self._rest_sorted: dict[str, list[float] | None] = {}
         self.frames = 0
 
     # ------------------------------------------------------------ subclass hooks
@@ -207,10 +215,45 @@ class EngineBase:
         and the rest frames do not change at all while moving)."""
         got = self._ref_cache.get(key)
         if got is None:
-            vals = [m.get(key, float("nan")) for _, m in self._rest_meas]
-            got = median_of([v for v in vals if math.isfinite(v)])
+            if key not in self._rest_sorted:
+                self._rest_sorted[key] = []
+                for _, m in self._rest_meas:
+                    self._rest_add(key, m)
+            srt = self._rest_sorted[key]
+            if srt is None:
+                vals = [m.get(key, float("nan")) for _, m in self._rest_meas]
+                got = median_of([v for v in vals if math.isfinite(v)])
+            else:
+                got = median_of(srt, presorted=True)
             self._ref_cache[key] = got
         return got
+
+    def _rest_add(self, key: str, m: Measures) -> None:
+        srt = self._rest_sorted[key]
+        if srt is None:
+            return
+        v = m.get(key, float("nan"))
+        if not isinstance(v, float):
+            self._rest_sorted[key] = None  # e.g. float32 values: np.median's arithmetic
+        elif math.isfinite(v):
+            bisect.insort(srt, v)
+
+    def _rest_drop(self, key: str, m: Measures) -> None:
+        srt = self._rest_sorted[key]
+        v = m.get(key, float("nan"))
+        if srt is not None and math.isfinite(v):
+            del srt[bisect.bisect_left(srt, v)]
+
+    def _rest_push(self, t_ms: float, meas: Measures) -> None:
+        """Add a rest frame's measures and drop those older than 1 s."""
+        self._rest_meas.append((t_ms, meas))
+        for key in self._rest_sorted:
+            self._rest_add(key, meas)
+        while self._rest_meas and self._rest_meas[0][0] < t_ms - 1000.0:
+            _, old = self._rest_meas.popleft()
+            for key in self._rest_sorted:
+                self._rest_drop(key, old)
+        self._ref_cache.clear()
 
     def sample_array(self, exc: Excursion, key: str, rest: bool = False) -> np.ndarray:
         """float64 array of measure ``key`` over the excursion (or its pre-roll if rest)."""
@@ -235,17 +278,18 @@ class EngineBase:
         self.coach.reset_monitors()
         self._rest_meas.clear()
         self._ref_cache.clear()
+        self._rest_sorted.clear()
 
     def _view_candidates(self, t_ms: float, row: np.ndarray, fm: FrameMetrics) -> list[Candidate]:
         out: list[Candidate] = []
         missing = not self.key_visible(row)
         if not missing and self.frame_size is not None:
-            idx = [j for j in self.key_landmarks() if row[j, 3] >= self.vmin]
-            xy = row[idx, :2]
+            # a visible key landmark outside the frame (NaN compares False: not outside)
+            keys = list(self.key_landmarks())
+            xy = row[keys, :2][row[keys, 3] >= self.vmin].tolist()
             w, h = self.frame_size
-            missing = bool(np.any((xy[:, 0] < 0) | (xy[:, 0] > w) | (xy[:, 1] < 0) |
-                                  (xy[:, 1] > h)))
-        out_s = float(self.profile.get("view.out_of_view_s")) * 1000.0
+            missing = any(x < 0 or x > w or y < 0 or y > h for x, y in xy)
+        out_s = self._out_of_view_ms
         if missing:
             self._out_since = t_ms if self._out_since is None else self._out_since
             if t_ms - self._out_since >= out_s:
@@ -253,7 +297,7 @@ class EngineBase:
         else:
             self._out_since = None
         wrong = (not missing) and fm.view != int(View.UNKNOWN) and fm.view not in self.views
-        wrong_s = float(self.profile.get("view.wrong_view_s")) * 1000.0
+        wrong_s = self._wrong_view_ms
         if wrong:
             self._wrong_since = t_ms if self._wrong_since is None else self._wrong_since
             if t_ms - self._wrong_since >= wrong_s:
@@ -284,10 +328,7 @@ class EngineBase:
         exc = self.seg.update(i, t_ms, meas["drive"], meas)
         if (self.seg.phase == REST and exc is None and not self.seg.closing
                 and math.isfinite(meas["drive"])):
-            self._rest_meas.append((float(t_ms), meas))
-            while self._rest_meas and self._rest_meas[0][0] < t_ms - 1000.0:
-                self._rest_meas.popleft()
-            self._ref_cache.clear()
+            self._rest_push(float(t_ms), meas)
         if exc is not None and exc.counted:
             rep = self._make_rep(exc)
             self.reps.append(rep)

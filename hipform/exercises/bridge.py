@@ -20,7 +20,7 @@ import numpy as np
 
 from hipform.core.metrics import View
 from hipform.exercises.base import EngineBase, Measures, med3, nanmax, signed_peak, smooth5
-from hipform.exercises.geometry import LEG, dist, line_angle, point
+from hipform.exercises.geometry import LEG, Points, dist, line_angle
 from hipform.exercises.segment import Excursion
 from hipform.exercises.types import Fault, FrameMetrics, Rep
 
@@ -75,8 +75,9 @@ class Bridge(EngineBase):
         names = ("shoulder", "hip", "knee", "ankle")
         return any(all(row[LEG[s][n], 3] >= self.vmin for n in names) for s in ("left", "right"))
 
-    def _avg(self, row: np.ndarray, name: str) -> np.ndarray:
-        pts = [point(row, LEG[s][name], self.vmin) for s in ("left", "right")]
+    def _avg(self, row: np.ndarray, name: str, pt: Points | None = None) -> np.ndarray:
+        pt = pt or Points(row, self.vmin)
+        pts = [pt(LEG[s][name]) for s in ("left", "right")]
         ok = [p for p in pts if np.all(np.isfinite(p))]
         return np.mean(ok, axis=0) if ok else np.array([np.nan, np.nan])
 
@@ -97,11 +98,11 @@ class Bridge(EngineBase):
     def measure(self, row: np.ndarray, fm: FrameMetrics) -> Measures:
         if self.mode is None:
             self._set_mode(row)
-        v = self.vmin
-        sh, hip, kn = self._avg(row, "shoulder"), self._avg(row, "hip"), self._avg(row, "knee")
-        hl, hr = point(row, LEG["left"]["hip"], v), point(row, LEG["right"]["hip"], v)
-        kl, kr = point(row, LEG["left"]["knee"], v), point(row, LEG["right"]["knee"], v)
-        al, ar = point(row, LEG["left"]["ankle"], v), point(row, LEG["right"]["ankle"], v)
+        pt = Points(row, self.vmin)
+        sh, hip, kn = (self._avg(row, n, pt) for n in ("shoulder", "hip", "knee"))
+        hl, hr = pt(LEG["left"]["hip"]), pt(LEG["right"]["hip"])
+        kl, kr = pt(LEG["left"]["knee"]), pt(LEG["right"]["knee"])
+        al, ar = pt(LEG["left"]["ankle"]), pt(LEG["right"]["ankle"])
         line = line_angle(sh, hip, kn)
         lumbar = fm.lumbar_extension if math.isfinite(fm.lumbar_extension) else float("nan")
         nan = float("nan")

@@ -16,6 +16,7 @@ __all__ = [
     "LEG",
     "other_side",
     "point",
+    "Points",
     "mid",
     "dist",
     "medial_sign",
@@ -50,6 +51,27 @@ def point(row: np.ndarray, idx: int, vmin: float = 0.5) -> np.ndarray:
     if not (v >= vmin):  # also False for NaN
         return _NAN2.copy()
     return row[idx, :2].astype(np.float64)
+
+
+class Points:
+    """:func:`point` for many landmarks of one row: the visibility test and the float64
+    copy are done once for the whole row. ``Points(row, vmin)(idx) == point(row, idx,
+    vmin)`` (same values, a fresh (2,) array each call).
+
+    Args:
+        row: float (33, 4) landmarks (x, y pixels, z, visibility); vmin: visibility floor.
+    """
+
+    __slots__ = ("vis", "xy")
+
+    def __init__(self, row: np.ndarray, vmin: float = 0.5) -> None:
+        self.vis = (row[:, 3] >= vmin).tolist()  # same comparison as point() (row dtype)
+        self.xy = row[:, :2].astype(np.float64)
+
+    def __call__(self, idx: int) -> np.ndarray:
+        if not self.vis[idx]:
+            return _NAN2.copy()
+        return self.xy[idx].copy()
 
 
 def mid(a: np.ndarray, b: np.ndarray) -> np.ndarray:

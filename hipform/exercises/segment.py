@@ -437,8 +437,13 @@ class RepSegmenter:
         return self._closing
 
     def _smoothed_last(self) -> float:
-        vals = [x.s for x in self._act[-3:]]
-        return float(np.mean(vals))
+        # = float(np.mean(vals)) (numpy sums 1-3 values left to right)
+        a = self._act
+        if len(a) >= 3:
+            return float((a[-3].s + a[-2].s + a[-1].s) / 3.0)
+        if len(a) == 2:
+            return float((a[-2].s + a[-1].s) / 2.0)
+        return float(a[-1].s / 1.0)
 
     def update(self, i: int, t_ms: float, s: float, payload: Any = None) -> Excursion | None:
         """Feed one frame. Returns a finished :class:`Excursion` (counted or not) or None.

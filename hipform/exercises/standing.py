@@ -20,8 +20,16 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hipform.core.metrics import View
-from hipform.exercises.base import EngineBase, Measures, med3, nanmax, signed_peak, smooth5
-from hipform.exercises.geometry import LEG, dist, medial_sign, mid, other_side, point
+from hipform.exercises.base import (
+    EngineBase,
+    Measures,
+    med3,
+    median_of,
+    nanmax,
+    signed_peak,
+    smooth5,
+)
+from hipform.exercises.geometry import LEG, Points, dist, medial_sign, mid, other_side
 from hipform.exercises.segment import Excursion
 from hipform.exercises.types import SIDES, Fault, FrameMetrics, Rep
 
@@ -113,10 +121,11 @@ class StandingEngine(EngineBase):
         k = SIDES[side]
         leg, free = LEG[side], LEG[other_side(side)]
         v = self.vmin
-        hip, knee, ankle = (point(row, leg[n], v) for n in ("hip", "knee", "ankle"))
-        toe = point(row, leg["toe"], v)
-        hip_o, ankle_f = point(row, free["hip"], v), point(row, free["ankle"], v)
-        sh = mid(point(row, LEG["left"]["shoulder"], v), point(row, LEG["right"]["shoulder"], v))
+        pt = Points(row, v)
+        hip, knee, ankle = (pt(leg[n]) for n in ("hip", "knee", "ankle"))
+        toe = pt(leg["toe"])
+        hip_o, ankle_f = pt(free["hip"]), pt(free["ankle"])
+        sh = mid(pt(LEG["left"]["shoulder"]), pt(LEG["right"]["shoulder"]))
         mhip = mid(hip, hip_o)
         ankle_y = float(ankle[1])
         ref = self.rest_reference("leg_len")
@@ -139,7 +148,7 @@ class StandingEngine(EngineBase):
         if len(self._eq_hist) > 3:
             self._eq_hist.pop(0)
         fin = [x for x in self._eq_hist if math.isfinite(x)]
-        eq_med = float(np.median(fin)) if fin and math.isfinite(eq) else float("nan")
+        eq_med = median_of(fin) if fin and math.isfinite(eq) else float("nan")
         if self._knee_source == "descent" and math.isfinite(eq_med):
             drive = eq_med
         else:
@@ -164,7 +173,7 @@ class StandingEngine(EngineBase):
         hw = dist(hip, hip_o)
         ms = medial_sign(row, side, v)
         trunk = dist(sh, mhip)
-        wr = [point(row, LEG[s]["wrist"], v) for s in ("left", "right")]
+        wr = [pt(LEG[s]["wrist"]) for s in ("left", "right")]
         arm = max((dist(w, mhip) / trunk for w in wr if np.all(np.isfinite(w))),
                   default=float("nan")) if trunk > 0 else float("nan")
         ok_hw = hw > 0 and math.isfinite(ms)

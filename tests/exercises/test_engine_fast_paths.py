@@ -82,3 +82,29 @@ def test_detect_quantiles_match_numpy(seed: int) -> None:
             assert _quantile_sorted(np.sort(fin), q / 100) == float(np.percentile(fin, q))
         if len(fin) >= 2:
             assert _range(x) == float(np.percentile(fin, 95) - np.percentile(fin, 5))
+
+
+def test_rest_reference_tracks_the_rest_frames() -> None:
+    """The incrementally sorted rest values give np.median over the last second of rest
+    frames, for float64 and float32 measures, with NaN and missing keys."""
+    from hipform.exercises.standing import SingleLegSquat
+
+    eng = SingleLegSquat(side="left")
+    rng = np.random.default_rng(0)
+    for k in range(200):
+        meas = {"a": float(rng.normal()), "b": np.float32(rng.normal()),
+                "c": float("nan") if k % 4 == 0 else float(rng.integers(0, 3))}
+        if k % 5 == 0:
+            del meas["a"]
+        if k % 3 == 0:  # ask before and after the push, as measure() and frame_faults do
+            eng.rest_reference("a")
+        eng._rest_push(33.0 * k, meas)
+        for key in ("a", "b", "c", "d"):
+            vals = [m.get(key, np.nan) for _, m in eng._rest_meas]
+            vals = [v for v in vals if np.isfinite(v)]
+            want = float(np.median(vals)) if vals else float("nan")
+            got = eng.rest_reference(key)
+            assert got == want or (np.isnan(got) and np.isnan(want)), (k, key)
+        if k == 120:
+            eng.set_side("left")  # clears the rest frames
+            assert np.isnan(eng.rest_reference("a"))
