@@ -486,9 +486,11 @@ class RepSegmenter:
             self._closing, self._closing_t = True, float(t_ms)
             self.phase = REST
             return None
-        recent = [x.s for x in self._act if x.t >= t_ms - self.settle_ms]
-        settled = (amp < self.min_excursion and t_ms - self._start_t > self.settle_ms
-                   and len(recent) >= 5 and max(recent) - min(recent) < self.exit)
+        settled = False
+        if amp < self.min_excursion and t_ms - self._start_t > self.settle_ms:
+            # (only then: the scan covers the whole excursion so far)
+            recent = [x.s for x in self._act if x.t >= t_ms - self.settle_ms]
+            settled = len(recent) >= 5 and max(recent) - min(recent) < self.exit
         if settled or (amp < self.min_excursion and t_ms - self._start_t > self.max_stuck_ms):
             # settled into a new posture: drop it and relearn the baseline
             self.reset()
