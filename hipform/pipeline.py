@@ -25,6 +25,7 @@ import numpy as np
 from hipform import __version__
 from hipform.errors import ConfigError, HipformError, OutputError
 from hipform.landmarks import N_LANDMARKS, Landmarks
+from hipform.rows import RowBuffer
 
 SCHEMA = "hipform.analysis/1"
 Progress = Callable[[int, int], None]  # (done, total or 0)
@@ -134,23 +135,6 @@ class _Consumer:
             raise self.err[0]
 
 
-class _Growable:
-    """Append-only float32 buffer of rows of a fixed shape (amortised doubling)."""
-
-    def __init__(self, row_shape: tuple[int, ...], dtype: Any = np.float32) -> None:
-        self.buf = np.empty((256, *row_shape), dtype)
-        self.n = 0
-
-    def append(self, row: np.ndarray) -> None:
-        if self.n == len(self.buf):
-            self.buf = np.concatenate([self.buf, np.empty_like(self.buf)])
-        self.buf[self.n] = row
-        self.n += 1
-
-    def array(self) -> np.ndarray:
-        return self.buf[: self.n].copy()
-
-
 def recorded_time(path: str | None) -> str | None:
     """When a clip was recorded, as local ISO time: the file's modification time (the
     best a plain video file tells; deterministic, so a replay reproduces it)."""
@@ -198,9 +182,10 @@ def extract_landmarks(
     """
     info = source.info
     total = int(info.get("frames") or 0)
-    xyzv = _Growable((N_LANDMARKS, 4))
-    world = _Growable((N_LANDMARKS, 3))
-    t_ms = _Growable((), np.int64)
+    hint = min(max(total, 0), 1_000_000)  # the container's frame count: a guess
+    xyzv = RowBuffer((N_LANDMARKS, 4), capacity=hint)
+    world = RowBuffer((N_LANDMARKS, 3), capacity=hint)
+    t_ms = RowBuffer((), np.int64, capacity=hint)
     frames: Iterable[Any] = iter(source)
     if pipelined:
         frames = _threaded(frames, queue_size)
@@ -233,9 +218,9 @@ def extract_landmarks(
     if consumer is not None:
         consumer.close()
     info = source.info  # frames_lost is known only after iteration
-    x = xyzv.array()
-    wld = world.array()
-    t = t_ms.array()
+    x = xyzv.take()
+    wld = world.take()
+    t = t_ms.take()
     if stride > 1 and len(t):
         x, wld = _fill_stride(x, wld, t, stride)
     meta = {"source": info, "model": {"name": estimator.name, "sha256": estimator.sha256},
@@ -283,10 +268,11 @@ class Scored:
 
 
 def smooth_offline(lm: Landmarks) -> Landmarks:
-    """Offline filtering: fill gaps <= 120 ms, then zero-phase Butterworth low-pass."""
+    """Offline filtering: fill gaps <= 120 ms, then zero-phase Butterworth low-pass
+    (in place on the gap-filled copy: one copy of the landmarks, not two)."""
     from hipform.core.filters import interpolate_landmark_gaps, lowpass_landmarks
 
-    return lowpass_landmarks(interpolate_landmark_gaps(lm))
+    return lowpass_landmarks(interpolate_landmark_gaps(lm), copy=False)
 
 
 #: analysis.json threshold names -> profile sections
@@ -441,9 +427,13 @@ def _write_report(path: Path, analysis: dict, thumbs: dict[str, bytes],
 
 
 # ----------------------------------------------------------------------------- entry
-#: Which annotated-video writer ``analyze`` uses: "auto", "process" or "thread"
-#: (the environment variable HIPFORM_VIDEO_WRITER overrides it).
-VIDEO_WRITER = "auto"
+#: Which annotated-video writer ``analyze`` uses: "thread" (default), "process" or
+#: "auto" (the process for clips of PROCESS_WRITER_MIN_FRAMES or more); the environment
+#: variable HIPFORM_VIDEO_WRITER overrides it. The thread is the default: on this 2-core
+#: machine the process showed no throughput gain (the model's two MediaPipe threads
+#: already use the second core: 2026-11-25 12:07, process 0.74x / thread 0.80x the bare
+#: model; 12:11, both ~0.82x) and it costs a second interpreter (~100 MB RSS).
+VIDEO_WRITER = "thread"
 #: "auto" writes clips shorter than this (frames) in a thread: starting the writer
 #: process (a fresh interpreter importing cv2, numpy and hipform) costs about 0.3 s of
 #: CPU and 0.6 s wall, mostly hidden behind the model load. Measured 2026-11-25 (shared

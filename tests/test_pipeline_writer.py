@@ -177,6 +177,8 @@ def test_writer_choice_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HIPFORM_VIDEO_WRITER", raising=False)
     long = {"frames": pipeline.PROCESS_WRITER_MIN_FRAMES}
     short = {"frames": pipeline.PROCESS_WRITER_MIN_FRAMES - 1}
+    assert video_writer_kind(AnalyzeOptions(), long) == "thread"  # the default
+    monkeypatch.setattr(pipeline, "VIDEO_WRITER", "auto")
     assert video_writer_kind(AnalyzeOptions(), long) == "process"
     assert video_writer_kind(AnalyzeOptions(), short) == "thread"
     assert video_writer_kind(AnalyzeOptions(), {"frames": 0}) == "thread"
