@@ -86,8 +86,21 @@ def frame_hashes(video: Path) -> list[str]:
     return out
 
 
+_BEFORE: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _children_before():
+    """Child processes that exist before a test (e.g. multiprocessing's resource tracker,
+    started by an earlier test's spawn pool and alive until pytest exits) are not ours."""
+    _BEFORE.clear()
+    _BEFORE.update(p.pid for p in psutil.Process().children(recursive=True))
+    yield
+
+
 def children() -> list[psutil.Process]:
-    return psutil.Process().children(recursive=True)
+    """Child processes started during the current test and still alive."""
+    return [p for p in psutil.Process().children(recursive=True) if p.pid not in _BEFORE]
 
 
 @pytest.fixture
