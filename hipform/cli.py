@@ -3,11 +3,14 @@
 Each command lives in ``hipform/commands/<name>.py`` and exposes ``register(app)``;
 those modules import only typer at module level, heavy packages inside the command.
 A :class:`~hipform.errors.HipformError` becomes one line on stderr and exit code 1.
+SIGTERM unwinds like Ctrl-C (clean-up runs: no ``.partial-*`` output folder is left)
+and exits with 143.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
@@ -40,6 +43,15 @@ def _register_all() -> None:
 _register_all()
 
 
+class Terminated(SystemExit):
+    """Raised in the main thread on SIGTERM, so ``finally``/``except BaseException``
+    clean-up runs (partial output folders, writer processes) before the exit."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated(128 + signum)
+
+
 def main() -> None:
     """Console entry point."""
     # Quieten MediaPipe/TFLite C++ logging unless the user asked for it.
@@ -47,8 +59,13 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app()
+    except Terminated:
+        typer.echo("hipform: terminated", err=True)
+        sys.exit(128 + signal.SIGTERM)
     except HipformError as e:
         typer.echo(f"hipform: error: {e}", err=True)
         sys.exit(1)

@@ -57,3 +57,29 @@ def test_bad_model_path_one_line(tmp_path: Path) -> None:
 def test_usage_error_exit_2(tmp_path: Path) -> None:
     r = run_cli("analyze", cwd=tmp_path)
     assert r.returncode == 2
+
+
+@pytest.mark.model
+def test_sigterm_mid_analysis_leaves_nothing_behind(tmp_path: Path) -> None:
+    """SIGTERM while the model runs: exit 143, one line, no output or partial folder."""
+    import signal
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    clip = root / "sample_videos" / "sls_faulty.mp4"
+    p = subprocess.Popen([sys.executable, "-m", "hipform.cli", "analyze", str(clip),
+                          "--out", str(tmp_path / "out"), "--no-save", "--quiet"],
+                         cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and p.poll() is None:
+        if any(q.name.startswith(".out.partial") for q in tmp_path.iterdir()):
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)  # inside the frame loop
+    assert p.poll() is None, "analysis ended before it could be interrupted"
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "hipform: terminated", err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())
