@@ -579,13 +579,53 @@ def analyze_video(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+    analysis, _ = finish_analysis(lm, out, opts, profile=profile, tmp=tmp,
+                                  thumb_source=thumb_source,
+                                  elapsed_s=time.perf_counter() - t0)
+    return analysis
+
+
+def finish_analysis(
+    lm: Landmarks,
+    out_dir: str | Path,
+    opts: AnalyzeOptions,
+    *,
+    profile: Any = None,
+    tmp: Path | None = None,
+    thumb_source: Path | None = None,
+    elapsed_s: float = 0.0,
+    extra: dict | None = None,
+    on_store_error: Callable[[HipformError], None] | None = None,
+) -> tuple[dict, int | None]:
+    """Everything after the landmarks, shared by ``analyze`` and ``live``: score, write
+    the outputs into the partial folder ``tmp`` (a new one if None), store the session
+    (when ``opts.save``), write the report (with the history and thumbnails cut from
+    ``thumb_source``), then move the folder to ``out_dir`` at once.
+
+    ``extra``: keys added to analysis.json (e.g. live's own summary). ``on_store_error``:
+    called instead of failing when the history database refuses the session (live keeps
+    what was seen). On any other failure the partial folder and a stored session are
+    removed and the error is raised (an OSError as a one-line OutputError).
+
+    Returns analysis.json's dict (with ``session_id`` when stored) and the session id.
+    """
+    out = Path(out_dir)
+    if tmp is None:
+        tmp = _partial_dir(out)
     session_id = None
     try:
         scored = score_landmarks(lm, opts, profile=profile)
-        analysis = write_outputs(tmp, scored, opts=opts, elapsed_s=time.perf_counter() - t0)
+        if extra:
+            scored.analysis.update(extra)
+        analysis = write_outputs(tmp, scored, opts=opts, elapsed_s=elapsed_s)
         history: list[dict] = []
         if opts.save:
-            session_id, history = _store(analysis, opts)
+            try:
+                session_id, history = _store(analysis, opts)
+            except HipformError as e:
+                if on_store_error is None:
+                    raise
+                on_store_error(e)
         if opts.write_report:
             thumbs = _thumbnails(thumb_source, scored) if thumb_source is not None else {}
             _write_report(tmp / "report.html", analysis, thumbs, history)
@@ -599,7 +639,7 @@ def analyze_video(
         raise
     if session_id is not None:
         analysis = {**analysis, "session_id": session_id}
-    return analysis
+    return analysis, session_id
 
 
 def _store(analysis: dict, opts: AnalyzeOptions) -> tuple[int, list[dict]]:

@@ -21,6 +21,7 @@ import pytest
 
 from hipform import pipeline
 from hipform.errors import HipformError, OutputError
+from hipform.landmarks import Landmarks
 from hipform.pipeline import AnalyzeOptions, analyze_video, video_writer_kind
 from hipform.video.annotate_worker import ProcessVideoWriter
 from tests.conftest import ROOT, SAMPLES
@@ -368,3 +369,34 @@ def test_interrupt_leaves_no_orphan_writer(tmp_path: Path, sig: int) -> None:
     if sig == signal.SIGINT:
         assert p.returncode != 0
         assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- finish
+def _still_landmarks(n: int = 40) -> Landmarks:
+    rng = np.random.default_rng(3)
+    x = np.zeros((n, 33, 4), np.float32)
+    x[..., 0] = rng.uniform(200, 440, 33)
+    x[..., 1] = rng.uniform(40, 440, 33)
+    x[..., 3] = 0.99
+    return Landmarks(x, np.arange(n) * 33, 640, 480)
+
+
+def test_finish_analysis_store_failure_is_reported_or_raised(tmp_path: Path) -> None:
+    """The shared end of analyze and live: a history database that cannot be opened is
+    passed to ``on_store_error`` (live keeps what was seen) or, without it, fails the
+    whole analysis with no output folder left."""
+    from hipform.errors import StoreError
+    from hipform.pipeline import finish_analysis
+
+    bad_db = tmp_path / "db_is_a_folder"
+    bad_db.mkdir()
+    opts = AnalyzeOptions(save=True, db=bad_db, write_report=False)
+    seen: list[Exception] = []
+    a, sid = finish_analysis(_still_landmarks(), tmp_path / "kept", opts,
+                             extra={"live": {"k": 1}}, on_store_error=seen.append)
+    assert sid is None and len(seen) == 1 and isinstance(seen[0], StoreError)
+    on_disk = json.loads((tmp_path / "kept" / "analysis.json").read_text())
+    assert on_disk["live"] == {"k": 1} and a["live"] == {"k": 1}
+    with pytest.raises(StoreError):
+        finish_analysis(_still_landmarks(), tmp_path / "lost", opts)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["db_is_a_folder", "kept"]

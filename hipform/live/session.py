@@ -822,29 +822,16 @@ class LiveSession:
                                   overrides=list(self.opts.overrides), write_video=False,
                                   write_report=self.opts.report, subject=self.opts.subject,
                                   save=self.opts.save, source_kind="live", db=self.opts.db)
-        # the same steps, in the same order, as pipeline.analyze_video: score, write,
-        # store (the report shows the history), report, then the folder appears at once
-        tmp = pl._partial_dir(out)
-        session_id = None
+        # the same steps as analyze: score, write, store (the report shows the history),
+        # report, then the folder appears at once
+        thumb = self._thumb_source(len(lm)) if aopts.write_report else None
         try:
-            scored = pl.score_landmarks(lm, aopts, profile=self.profile)
-            scored.analysis["live"] = live
-            analysis = pl.write_outputs(tmp, scored, opts=aopts, elapsed_s=live["wall_s"])
-            history: list[dict] = []
-            if aopts.save:
-                try:
-                    session_id, history = pl._store(analysis, aopts)
-                except HipformError as e:  # a busy/broken database must not lose the session
-                    self._warn(f"not stored in history: {e}")
-            if aopts.write_report:
-                thumb = self._thumb_source(len(lm))
-                thumbs = pl._thumbnails(thumb, scored) if thumb is not None else {}
-                pl._write_report(tmp / "report.html", analysis, thumbs, history)
-            pl._commit_dir(tmp, out)
+            analysis, session_id = pl.finish_analysis(
+                lm, out, aopts, profile=self.profile, thumb_source=thumb,
+                elapsed_s=live["wall_s"], extra={"live": live},
+                # a busy/broken database must not lose the session
+                on_store_error=lambda e: self._warn(f"not stored in history: {e}"))
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if session_id is not None:
-                pl._unstore(session_id, aopts)
             # never lose what was seen: keep the raw landmarks next to the failed output
             lm.save(out.with_name(out.name + ".landmarks.npz"))
             raise
