@@ -1,4 +1,5 @@
-"""Small standard-library helpers shared by the report, history store and batch summary.
+"""Small standard-library helpers shared by the report, history store, batch and the
+annotated-video writer process.
 
 Stdlib only (no numpy): :mod:`hipform.store` and the report writers import it cheaply.
 """
@@ -7,11 +8,12 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["finite_float", "write_text_replacing"]
+__all__ = ["die_with_parent", "finite_float", "write_text_replacing"]
 
 
 def finite_float(x: Any) -> float | None:
@@ -54,3 +56,19 @@ def write_text_replacing(path: Path, text: str, *, newline: str | None = None,
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Linux: this (child) process gets SIGTERM when ``parent_pid`` dies, even by SIGKILL,
+    so no orphan keeps writing into an output folder (batch pool workers, the
+    annotated-video writer process). Elsewhere a no-op. If the parent is already gone
+    before the request took effect, exits at once (status 128 + SIGTERM)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        raise SystemExit(128 + int(signal.SIGTERM))

@@ -28,24 +28,11 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from hipform.errors import HipformError
+from hipform.util import die_with_parent
 
 __all__ = ["run_local", "worker_main"]
 
 Result = Callable[[dict[str, Any]], None]
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Linux: get SIGTERM when the driver dies (even by SIGKILL), so no orphan worker
-    keeps writing into the output folder of a batch that is being rerun."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent_pid:  # the driver died before prctl took effect
-        raise SystemExit(128 + int(signal.SIGTERM))
 
 
 def worker_main(cfg: dict[str, Any], conn: Connection, parent_pid: int = 0) -> None:
@@ -58,7 +45,7 @@ def worker_main(cfg: dict[str, Any], conn: Connection, parent_pid: int = 0) -> N
 
     signal.signal(signal.SIGTERM, _term)
     if parent_pid and hasattr(os, "getppid"):
-        _die_with_parent(parent_pid)
+        die_with_parent(parent_pid)
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")

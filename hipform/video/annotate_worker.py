@@ -45,6 +45,7 @@ import numpy as np
 
 from hipform.errors import OutputError
 from hipform.landmarks import N_LANDMARKS
+from hipform.util import die_with_parent
 
 __all__ = ["ProcessVideoWriter", "writer_main"]
 
@@ -55,19 +56,6 @@ _ACK_EVERY = 8
 WRITER_NICE = 5
 #: FFmpeg decoding threads in the writer process (0: FFmpeg's default, one per core)
 DECODE_THREADS = 1
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Linux: SIGTERM when the main process dies (even by SIGKILL)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        raise SystemExit(128 + int(signal.SIGTERM))
 
 
 def _one_line(e: BaseException) -> str:
@@ -89,7 +77,7 @@ def writer_main(conn: Connection, cfg: dict[str, Any], parent_pid: int = 0) -> N
 
     signal.signal(signal.SIGTERM, _term)
     if parent_pid:
-        _die_with_parent(parent_pid)
+        die_with_parent(parent_pid)
     os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     # Background work: the model (in the main process) gets the CPU first; the writer
