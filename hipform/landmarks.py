@@ -186,9 +186,10 @@ class Landmarks:
                 a = np.asarray(a) if a.flags.c_contiguous else np.array(a, order="C")
                 with z.open(key + ".npy", "w", force_zip64=True) as fid:
                     npformat.write_array_header_1_0(fid, npformat.header_data_from_array_1_0(a))
-                    rows = max(1, (1 << 20) // max(a[:1].nbytes, 1)) if a.ndim else 1
-                    for i in range(0, max(len(a), 1) if a.ndim else 1, rows):
-                        fid.write((a[i:i + rows] if a.ndim else a).tobytes())
+                    flat = a.reshape(-1)  # C order, a view
+                    step = max(1, (1 << 20) // a.itemsize)
+                    for i in range(0, flat.size, step):
+                        fid.write(flat[i:i + step].tobytes())
         tmp.replace(path)
 
     @classmethod
