@@ -43,6 +43,10 @@ def _cases() -> list[tuple[str, str, int]]:
 
 
 _CACHE: dict[tuple[str, str, int], tuple[Synthetic, ExerciseResult]] = {}
+#: the per-frame series a Metrics is built from (the tests build T = 1 and edited ones)
+_METRIC_FIELDS = ("t_ms", "knee_valgus", "pelvic_obliquity", "hip_drop", "lumbar_extension",
+                  "trunk_lean_frontal", "trunk_lean_sagittal", "knee_flexion", "hip_flexion",
+                  "view", "view_confidence")
 
 
 @functools.lru_cache(maxsize=64)
@@ -234,24 +238,7 @@ def _live(
         if rows == "frame":
             m = frame_metrics(syn.metrics, i)
         elif rows == "metrics_t1":
-            m = Metrics(
-                **{
-                    f: getattr(syn.metrics, f)[i : i + 1]
-                    for f in (
-                        "t_ms",
-                        "knee_valgus",
-                        "pelvic_obliquity",
-                        "hip_drop",
-                        "lumbar_extension",
-                        "trunk_lean_frontal",
-                        "trunk_lean_sagittal",
-                        "knee_flexion",
-                        "hip_flexion",
-                        "view",
-                        "view_confidence",
-                    )
-                }
-            )
+            m = Metrics(**{f: getattr(syn.metrics, f)[i : i + 1] for f in _METRIC_FIELDS})
         else:
             m = syn.metrics.row(i)  # type: ignore[attr-defined]
         events.extend(sess.update(i, int(syn.lm.t_ms[i]), syn.lm.xyzv[i], m))
@@ -467,24 +454,7 @@ def test_view_guidance_cues() -> None:
     # a standing exercise filmed side-on -> "face the camera"
     met = syn.metrics
     side_on = Metrics(
-        **{
-            **{
-                f: getattr(met, f)
-                for f in (
-                    "t_ms",
-                    "knee_valgus",
-                    "pelvic_obliquity",
-                    "hip_drop",
-                    "lumbar_extension",
-                    "trunk_lean_frontal",
-                    "trunk_lean_sagittal",
-                    "knee_flexion",
-                    "hip_flexion",
-                    "view_confidence",
-                )
-            },
-            "view": np.full(len(met), 2, np.int8),
-        }
+        **{**{f: getattr(met, f) for f in _METRIC_FIELDS}, "view": np.full(len(met), 2, np.int8)}
     )
     res2 = analyze_exercise(
         syn.lm, side_on, exercise="single_leg_squat", side="left", profile=METRIC
