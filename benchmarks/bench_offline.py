@@ -100,13 +100,14 @@ def bench_model(clip: Path) -> float:
 
 
 def bench_analyze(clip: Path, video: bool, pipelined: bool = True,
-                  writer: str = "auto") -> float:
+                  writer: str | None = None) -> float:
     """Frames/s of ``analyze_video`` end to end (``writer``: the annotated-video writer,
-    "auto" = what ``hipform analyze`` uses, or "thread" / "process")."""
+    None = what ``hipform analyze`` uses (``pipeline.VIDEO_WRITER``), or "thread" /
+    "process" / "auto")."""
     from hipform import pipeline
 
     saved = pipeline.VIDEO_WRITER
-    pipeline.VIDEO_WRITER = writer
+    pipeline.VIDEO_WRITER = writer or saved
     try:
         with tempfile.TemporaryDirectory() as td:
             t0 = time.perf_counter()

@@ -26,6 +26,7 @@ from hipform import __version__
 from hipform.errors import ConfigError, HipformError, OutputError
 from hipform.landmarks import N_LANDMARKS, Landmarks
 from hipform.rows import RowBuffer
+from hipform.util import lower_thread_priority
 
 SCHEMA = "hipform.analysis/1"
 Progress = Callable[[int, int], None]  # (done, total or 0)
@@ -56,8 +57,17 @@ class AnalyzeOptions:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _threaded(it: Iterable[Any], maxsize: int) -> Iterator[Any]:
-    """Iterate ``it`` in a background thread through a bounded queue.
+#: niceness the reader and writer threads add to themselves (0: the model's priority).
+#: Measured (`benchmarks/bench_offline.py`, 20 s 720p clip with the annotated video,
+#: 2 cores): the model thread's time per frame 19.4-21.0 ms at 0, 18.4-18.6 ms at 10
+#: (18.2 ms alone): the scheduler gives the model's core back at once, and decoding,
+#: drawing and encoding fill the gaps, which the bounded queues allow.
+HELPER_NICE = 10
+
+
+def _threaded(it: Iterable[Any], maxsize: int, nice: int = 0) -> Iterator[Any]:
+    """Iterate ``it`` in a background thread through a bounded queue (the thread's
+    niceness raised by ``nice``).
 
     Exceptions in the producer are re-raised in the consumer; closing the consumer early
     stops the producer.
@@ -67,6 +77,7 @@ def _threaded(it: Iterable[Any], maxsize: int) -> Iterator[Any]:
     stop = threading.Event()
 
     def run() -> None:
+        lower_thread_priority(nice)
         try:
             for x in it:
                 while not stop.is_set():
@@ -101,17 +112,20 @@ def _threaded(it: Iterable[Any], maxsize: int) -> Iterator[Any]:
 
 
 class _Consumer:
-    """Runs ``fn(*item)`` for each item in a background thread (bounded queue).
-    The first error stops the work and is re-raised by :meth:`close`."""
+    """Runs ``fn(*item)`` for each item in a background thread (bounded queue; the
+    thread's niceness raised by ``nice``). The first error stops the work and is
+    re-raised by :meth:`close`."""
 
-    def __init__(self, fn: Callable[..., None], maxsize: int) -> None:
+    def __init__(self, fn: Callable[..., None], maxsize: int, nice: int = 0) -> None:
         self.fn = fn
+        self.nice = nice
         self.q: queue.Queue = queue.Queue(maxsize=maxsize)
         self.err: list[BaseException] = []
         self.th = threading.Thread(target=self._run, name="hipform-writer", daemon=True)
         self.th.start()
 
     def _run(self) -> None:
+        lower_thread_priority(self.nice)
         while True:
             item = self.q.get()
             if item is None:
@@ -135,6 +149,41 @@ class _Consumer:
             raise self.err[0]
 
 
+#: Modules that only the end of an analysis needs (scoring's zero-phase filter, the
+#: report's plots, the history store): importing them costs about 1.5 s of a cold
+#: process (scipy.signal alone ~0.8 s). :func:`prewarm_imports` loads them in a
+#: background thread while the model runs, instead of after it.
+FINISH_MODULES = ("scipy.signal", "hipform.store", "hipform.report.html",
+                  "hipform.report.plots", "matplotlib.figure",
+                  "matplotlib.backends.backend_agg")
+
+
+def prewarm_imports(names: Iterable[str] = FINISH_MODULES) -> threading.Thread | None:
+    """Import ``names`` in a daemon thread (returns it; None when all are loaded).
+
+    Only a head start: an import that fails here (e.g. matplotlib not installed) is
+    ignored and fails again, with its own message, where the module is really used.
+    Python's per-module import locks make a later import of the same module wait for
+    this one instead of running twice."""
+    import importlib
+    import sys
+
+    todo = [n for n in names if n not in sys.modules]
+    if not todo:
+        return None
+
+    def run() -> None:
+        for n in todo:
+            try:
+                importlib.import_module(n)
+            except Exception:  # noqa: BLE001, S112 - see the docstring
+                continue
+
+    th = threading.Thread(target=run, name="hipform-prewarm", daemon=True)
+    th.start()
+    return th
+
+
 def recorded_time(path: str | None) -> str | None:
     """When a clip was recorded, as local ISO time: the file's modification time (the
     best a plain video file tells; deterministic, so a replay reproduces it)."""
@@ -153,7 +202,7 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
     tmp = path.with_name(path.name + ".part")
     with open(tmp, "w") as f:
-        json.dump(clean(obj), f, allow_nan=False, separators=(",", ":"))
+        json.dump(clean(obj, share=True), f, allow_nan=False, separators=(",", ":"))
     tmp.replace(path)
 
 
@@ -188,12 +237,12 @@ def extract_landmarks(
     t_ms = RowBuffer((), np.int64, capacity=hint)
     frames: Iterable[Any] = iter(source)
     if pipelined:
-        frames = _threaded(frames, queue_size)
+        frames = _threaded(frames, queue_size, HELPER_NICE)
     nan4 = np.full((N_LANDMARKS, 4), np.nan, np.float32)
     nan3 = np.full((N_LANDMARKS, 3), np.nan, np.float32)
     consumer = None
     if annotate is not None:
-        consumer = _Consumer(annotate, queue_size) if pipelined else None
+        consumer = _Consumer(annotate, queue_size, HELPER_NICE) if pipelined else None
     try:
         for fr in frames:
             if fr.index % stride == 0:
@@ -257,22 +306,27 @@ def _fill_stride(x: np.ndarray, w: np.ndarray, t: np.ndarray, stride: int):
 # ----------------------------------------------------------------------------- scoring
 @dataclass
 class Scored:
-    """Everything computed from landmarks (no pixels)."""
+    """Everything computed from landmarks (no pixels). ``raw`` is None when scoring
+    smoothed the landmarks in place (``score_landmarks(in_place=True)``); ``t_ms`` and
+    ``detected`` are the raw ones either way."""
 
-    raw: Landmarks
+    raw: Landmarks | None
     smooth: Landmarks
     metrics: Any
     exercise: Any  # ExerciseResult
     profile: Any
     analysis: dict
+    t_ms: np.ndarray
+    detected: np.ndarray
 
 
-def smooth_offline(lm: Landmarks) -> Landmarks:
+def smooth_offline(lm: Landmarks, *, in_place: bool = False) -> Landmarks:
     """Offline filtering: fill gaps <= 120 ms, then zero-phase Butterworth low-pass
-    (in place on the gap-filled copy: one copy of the landmarks, not two)."""
+    (in place on the gap-filled copy: one copy of the landmarks, not two; with
+    ``in_place`` on ``lm``'s own arrays: no copy at all)."""
     from hipform.core.filters import interpolate_landmark_gaps, lowpass_landmarks
 
-    return lowpass_landmarks(interpolate_landmark_gaps(lm), copy=False)
+    return lowpass_landmarks(interpolate_landmark_gaps(lm, copy=not in_place), copy=False)
 
 
 #: analysis.json threshold names -> profile sections
@@ -289,16 +343,22 @@ def thresholds_of(profile: Any) -> dict:
     return out
 
 
-def score_landmarks(lm: Landmarks, opts: AnalyzeOptions, profile: Any = None) -> Scored:
+def score_landmarks(lm: Landmarks, opts: AnalyzeOptions, profile: Any = None, *,
+                    in_place: bool = False) -> Scored:
     """Landmarks -> metrics, exercise result and the analysis.json dict (deterministic:
-    the same landmarks always give the same dict, which is what replay relies on)."""
+    the same landmarks always give the same dict, which is what replay relies on).
+
+    ``in_place``: smooth ``lm``'s own arrays instead of a copy (``lm`` is then no longer
+    raw; ``Scored.raw`` is None). The same dict, one copy of the landmarks fewer: for a
+    caller that has already saved the raw landmarks and does not need them again."""
     from hipform.config import load_profile
     from hipform.core.metrics import View, compute_metrics
     from hipform.exercises import analyze_exercise
 
     if profile is None:
         profile = load_profile(opts.profile, overrides=list(opts.overrides))
-    smooth = smooth_offline(lm) if len(lm) else lm
+    t_ms, detected = lm.t_ms, lm.detected  # raw: before smoothing fills short gaps
+    smooth = smooth_offline(lm, in_place=in_place) if len(lm) else lm
     metrics = compute_metrics(smooth)
     result = analyze_exercise(smooth, metrics, exercise=opts.exercise, side=opts.side,
                               profile=profile)
@@ -306,7 +366,7 @@ def score_landmarks(lm: Landmarks, opts: AnalyzeOptions, profile: Any = None) ->
     views = np.asarray(metrics.view)
     known = views[views != int(View.UNKNOWN)]
     dominant = View(int(np.bincount(known).argmax())).name.lower() if known.size else None
-    frames = {"t_ms": lm.t_ms.tolist(), "detected": lm.detected.tolist()}
+    frames = {"t_ms": t_ms.tolist(), "detected": detected.tolist()}
     frames.update(metrics.to_json_frames())
     meta = lm.meta or {}
     analysis = {
@@ -331,17 +391,18 @@ def score_landmarks(lm: Landmarks, opts: AnalyzeOptions, profile: Any = None) ->
     }
     for k, v in ex.items():  # anything else the engine reports (e.g. guidance)
         analysis.setdefault(k, v)
-    return Scored(lm, smooth, metrics, result, profile, analysis)
+    return Scored(None if in_place else lm, smooth, metrics, result, profile, analysis,
+                  t_ms, detected)
 
 
 # ----------------------------------------------------------------------------- outputs
 def write_metrics_csv(path: Path, scored: Scored) -> None:
     header, rows = scored.metrics.csv_columns()
-    t = np.asarray(scored.raw.t_ms)
+    t = scored.t_ms
     tmp = path.with_name(path.name + ".part")
     with open(tmp, "w") as f:
         f.write(",".join(["frame", "t_ms", "detected", *header]) + "\n")
-        det = scored.raw.detected
+        det = scored.detected
         for i in range(len(t)):
             vals = ["" if not np.isfinite(v) else f"{v:.2f}" for v in rows[i]]
             f.write(f"{i},{int(t[i])},{int(det[i])}," + ",".join(vals) + "\n")
@@ -368,8 +429,10 @@ def _commit_dir(tmp: Path, out_dir: Path) -> None:
 
 def write_outputs(tmp: Path, scored: Scored, *, opts: AnalyzeOptions, elapsed_s: float) -> dict:
     """Write landmarks.npz, analysis.json, metrics.csv and run.json into the partial
-    folder ``tmp`` (annotated.mp4, if wanted, is already there from pass 1)."""
-    scored.raw.save(tmp / "landmarks.npz")
+    folder ``tmp`` (annotated.mp4, if wanted, is already there from pass 1; landmarks.npz
+    too when scoring consumed the raw landmarks, ``scored.raw`` None)."""
+    if scored.raw is not None:
+        scored.raw.save(tmp / "landmarks.npz")
     analysis = scored.analysis
     write_metrics_csv(tmp / "metrics.csv", scored)
     write_json_atomic(tmp / "analysis.json", analysis)
@@ -386,7 +449,7 @@ def _thumb_frames(scored: Scored) -> dict[int, list[str]]:
     agree."""
     from hipform.report.html import worst_faults
 
-    t = np.asarray(scored.raw.t_ms)
+    t = scored.t_ms
     out: dict[int, list[str]] = {}
     if not len(t):
         return out
@@ -508,10 +571,12 @@ def analyze_video(
     profile = load_profile(opts.profile, overrides=list(opts.overrides))  # fail early
     out = Path(out_dir)
     t0 = time.perf_counter()
+    prewarm_imports()
     video_path = Path(video) if video is not None else None
     replay: Landmarks | None = None
     if landmarks is not None:
         replay = landmarks if isinstance(landmarks, Landmarks) else Landmarks.load(landmarks)
+    owned = False  # lm's arrays are this call's own (made by extraction)
     if replay is not None and (video_path is None or not opts.write_video):
         lm, tmp = replay, _partial_dir(out)
         thumb_source = None
@@ -573,6 +638,7 @@ def analyze_video(
                 sink.close()
             if replay is not None:
                 lm = Landmarks(lm.xyzv, lm.t_ms, lm.width, lm.height, lm.world, replay.meta)
+            owned = True
             wrote = sink is not None or writer is not None
             thumb_source = tmp / "annotated.mp4" if wrote else (
                 video_path if is_video else None)
@@ -580,7 +646,7 @@ def analyze_video(
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     analysis, _ = finish_analysis(lm, out, opts, profile=profile, tmp=tmp,
-                                  thumb_source=thumb_source,
+                                  thumb_source=thumb_source, consume=owned,
                                   elapsed_s=time.perf_counter() - t0)
     return analysis
 
@@ -596,11 +662,16 @@ def finish_analysis(
     elapsed_s: float = 0.0,
     extra: dict | None = None,
     on_store_error: Callable[[HipformError], None] | None = None,
+    consume: bool = False,
 ) -> tuple[dict, int | None]:
     """Everything after the landmarks, shared by ``analyze`` and ``live``: score, write
     the outputs into the partial folder ``tmp`` (a new one if None), store the session
     (when ``opts.save``), write the report (with the history and thumbnails cut from
     ``thumb_source``), then move the folder to ``out_dir`` at once.
+
+    ``consume``: ``lm`` is not used by the caller afterwards: landmarks.npz is written
+    first and the landmarks are then smoothed in place (one copy of a long clip's
+    landmarks in memory instead of two; the same files).
 
     ``extra``: keys added to analysis.json (e.g. live's own summary). ``on_store_error``:
     called instead of failing when the history database refuses the session (live keeps
@@ -614,7 +685,9 @@ def finish_analysis(
         tmp = _partial_dir(out)
     session_id = None
     try:
-        scored = score_landmarks(lm, opts, profile=profile)
+        if consume:
+            lm.save(tmp / "landmarks.npz")  # raw, before scoring smooths them in place
+        scored = score_landmarks(lm, opts, profile=profile, in_place=consume)
         if extra:
             scored.analysis.update(extra)
         analysis = write_outputs(tmp, scored, opts=opts, elapsed_s=elapsed_s)

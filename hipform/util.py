@@ -72,3 +72,22 @@ def die_with_parent(parent_pid: int) -> None:
         return
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         raise SystemExit(128 + int(signal.SIGTERM))
+
+
+def lower_thread_priority(by: int) -> None:
+    """Linux: raise the calling *thread's* niceness by ``by`` (Linux schedules threads
+    separately, so the rest of the process keeps its priority). Threads it starts later
+    (e.g. FFmpeg's decoder threads) inherit it. Elsewhere, or if refused, a no-op.
+
+    The offline reader and writer threads use it: on two cores they compete with the
+    pose model's thread, and each millisecond they take from it is a millisecond of wall
+    time, while their own work has slack (bounded queues absorb it)."""
+    if by <= 0:
+        return
+    try:
+        import threading
+
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + by, 19))
+    except (OSError, AttributeError):
+        pass

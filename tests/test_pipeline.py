@@ -4,9 +4,11 @@ results with and without pipelining."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -71,6 +73,42 @@ def test_writer_errors_propagate() -> None:
         c.close()
 
 
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread niceness is Linux's")
+def test_reader_and_writer_threads_yield_to_the_model_thread() -> None:
+    """extract_landmarks' reader and writer threads run niced (HELPER_NICE): on two cores
+    the model's thread gets the CPU first; the thread that calls it keeps its priority."""
+    from hipform import pipeline as pl
+
+    def nice_here() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    class Source:
+        info = {"frames": 3, "width": 4, "height": 4, "fps": 30.0}
+
+        def __iter__(self):
+            for i in range(3):
+                seen["reader"] = nice_here()
+                yield SimpleNamespace(index=i, t_ms=i * 33, bgr=np.zeros((4, 4, 3), np.uint8))
+
+    class Model:
+        name, sha256 = "stub", None
+
+        def process(self, bgr, t_ms):
+            seen["model"] = nice_here()
+            return np.full((33, 4), np.nan, np.float32), None
+
+    def annotate(fr, row) -> None:
+        seen["writer"] = nice_here()
+
+    seen: dict[str, int] = {}
+    main = nice_here()
+    lm = pl.extract_landmarks(Source(), Model(), annotate=annotate)
+    assert len(lm) == 3
+    assert seen["model"] == main
+    want = min(main + pl.HELPER_NICE, 19)
+    assert seen["reader"] == want and seen["writer"] == want, (seen, main)
+
+
 def test_bad_stride_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="stride"):
         analyze_video(SAMPLES / "sls_clean.mp4", tmp_path / "o", stride=0)
@@ -127,3 +165,17 @@ def test_stride_interpolates_skipped_frames(tmp_path: Path) -> None:
     assert lh.detected.mean() > 0.95  # skipped frames were filled in
     d = np.nanmedian(np.abs(lf.xyzv[:, 23:29, :2] - lh.xyzv[:, 23:29, :2]))
     assert d < 4.0, d  # pixels: interpolation stays close to running every frame
+
+
+def test_prewarm_imports_loads_in_the_background_and_ignores_failures() -> None:
+    import sys
+
+    from hipform.pipeline import prewarm_imports
+
+    name = "hipform_no_such_module_x"
+    sys.modules.pop("wave", None)
+    th = prewarm_imports([name, "wave"])
+    assert th is not None and th.daemon
+    th.join(10)
+    assert "wave" in sys.modules and name not in sys.modules
+    assert prewarm_imports(["wave", "json"]) is None  # all loaded: no thread

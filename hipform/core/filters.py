@@ -249,18 +249,22 @@ def lowpass_landmarks(lm, *, cutoff_hz: float = DEFAULT_CUTOFF_HZ, order: int = 
 
 # -------------------------------------------------------------------- gap filling
 def interpolate_gaps(values: np.ndarray, t_ms: np.ndarray,
-                     max_gap_ms: float = DEFAULT_MAX_GAP_MS) -> np.ndarray:
+                     max_gap_ms: float = DEFAULT_MAX_GAP_MS, *, copy: bool = True) -> np.ndarray:
     """Fill short NaN gaps by linear interpolation in time.
 
     Args:
         values: float (T, ...) samples; t_ms: (T,) timestamps in ms, increasing.
         max_gap_ms: longest missing stretch filled (see module docstring for how it is
             measured). Longer gaps and leading/trailing gaps stay NaN.
+        copy: False fills ``values`` itself (a writeable C-contiguous array) and returns it.
     Returns:
-        new array, same shape and dtype.
+        array, same shape and dtype (new unless ``copy=False``).
     """
     a = np.asarray(values)
-    out = np.array(a, copy=True)
+    if copy or not (a.flags.writeable and a.flags.c_contiguous):
+        out = np.array(a, copy=True)
+    else:
+        out = a
     n = out.shape[0]
     if n < 3:
         return out
@@ -290,12 +294,15 @@ def interpolate_gaps(values: np.ndarray, t_ms: np.ndarray,
     return out
 
 
-def interpolate_landmark_gaps(lm, max_gap_ms: float = DEFAULT_MAX_GAP_MS):
+def interpolate_landmark_gaps(lm, max_gap_ms: float = DEFAULT_MAX_GAP_MS, *,
+                              copy: bool = True):
     """:func:`interpolate_gaps` on every column of a Landmarks (x, y, z, visibility and
     world): a frame or landmark lost for <= ``max_gap_ms`` gets interpolated values.
-    Returns a new Landmarks."""
+    Returns a new Landmarks; with ``copy=False`` its arrays are ``lm``'s own, filled in
+    place."""
     from hipform.landmarks import Landmarks
 
-    world = None if lm.world is None else interpolate_gaps(lm.world, lm.t_ms, max_gap_ms)
-    return Landmarks(interpolate_gaps(lm.xyzv, lm.t_ms, max_gap_ms), lm.t_ms.copy(),
-                     lm.width, lm.height, world, dict(lm.meta))
+    world = None if lm.world is None else interpolate_gaps(lm.world, lm.t_ms, max_gap_ms,
+                                                           copy=copy)
+    return Landmarks(interpolate_gaps(lm.xyzv, lm.t_ms, max_gap_ms, copy=copy),
+                     lm.t_ms.copy(), lm.width, lm.height, world, dict(lm.meta))

@@ -26,12 +26,32 @@ __all__ = [
 SIDES = {"left": 0, "right": 1}
 
 
-def clean(x: Any) -> Any:
-    """JSON-safe copy: NaN/inf -> None, numpy scalars/arrays -> Python values."""
+def _plain(xs: list) -> bool:
+    """True when every item of ``xs`` is already a JSON value clean() would keep as is
+    (str, int, bool, None or a finite Python float)."""
+    isfinite = math.isfinite
+    for v in xs:
+        t = type(v)
+        if t is float:
+            if not isfinite(v):
+                return False
+        elif t is not str and t is not int and t is not bool and v is not None:
+            return False
+    return True
+
+
+def clean(x: Any, *, share: bool = False) -> Any:
+    """JSON-safe copy: NaN/inf -> None, numpy scalars/arrays -> Python values.
+
+    ``share``: a list of plain values (see :func:`_plain`, e.g. analysis.json's per-frame
+    series) is returned itself instead of copied: for a result that is only serialised
+    (a long clip's series are tens of MB as Python lists)."""
     if isinstance(x, dict):
-        return {str(k): clean(v) for k, v in x.items()}
+        return {str(k): clean(v, share=share) for k, v in x.items()}
     if isinstance(x, list | tuple):
-        return [clean(v) for v in x]
+        if share and type(x) is list and _plain(x):
+            return x
+        return [clean(v, share=share) for v in x]
     if isinstance(x, np.ndarray):
         return [clean(v) for v in x.tolist()]
     if isinstance(x, bool | np.bool_):

