@@ -63,6 +63,9 @@ class AnalyzeOptions:
 #: (18.2 ms alone): the scheduler gives the model's core back at once, and decoding,
 #: drawing and encoding fill the gaps, which the bounded queues allow.
 HELPER_NICE = 10
+#: FFmpeg decoding threads of the reader (0: FFmpeg's default, one per core): see
+#: :class:`hipform.video.VideoFileSource`.
+DECODE_THREADS = 1
 
 
 def _threaded(it: Iterable[Any], maxsize: int, nice: int = 0) -> Iterator[Any]:
@@ -585,7 +588,7 @@ def analyze_video(
             raise HipformError("analyze needs a video (or --landmarks to replay)")
         from hipform.video import open_source
 
-        source = open_source(video_path, fps=opts.image_fps)
+        source = open_source(video_path, fps=opts.image_fps, threads=DECODE_THREADS)
         own = estimator is None and replay is None
         tmp = _partial_dir(out)
         sink = annotate = writer = None

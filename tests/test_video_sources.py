@@ -132,3 +132,17 @@ def test_single_image_is_refused(tmp_path: Path) -> None:
 def test_all_errors_are_video_open_errors() -> None:
     for cls in (VideoNotFoundError, NotAVideoError, EmptyVideoError, TruncatedVideoError):
         assert issubclass(cls, VideoOpenError) and issubclass(cls, OSError)
+
+
+def test_single_thread_decoding_gives_the_same_frames() -> None:
+    """The offline reader decodes with one FFmpeg thread (less CPU, the other core left
+    to the model): the same frames and timestamps as FFmpeg's default threading."""
+    from tests.conftest import SAMPLES
+
+    clip = SAMPLES / "sls_faulty.mp4"
+    a = list(VideoFileSource(clip))
+    b = list(open_source(clip, threads=1))
+    assert len(a) == len(b) > 100
+    for fa, fb in zip(a, b, strict=True):
+        assert fa.t_ms == fb.t_ms
+        np.testing.assert_array_equal(fa.bgr, fb.bgr)

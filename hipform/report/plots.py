@@ -60,8 +60,7 @@ def _png(fig: Any, dpi: int) -> bytes:
     are flat colours and anti-aliased lines, so the difference is not visible).
 
     The Agg canvas's pixels go to PIL directly: the same pixels (and the same bytes) as
-    ``savefig`` to PNG and decoding that again, without the intermediate PNG (a quarter
-    of the time of a report plot)."""
+    ``savefig`` to PNG and decoding that again, without the intermediate PNG."""
     from PIL import Image  # a matplotlib dependency
 
     fig.set_facecolor("white")
@@ -73,7 +72,9 @@ def _png(fig: Any, dpi: int) -> bytes:
     pal = im.convert("RGB").quantize(colors=96, method=Image.Quantize.MEDIANCUT,
                                      dither=Image.Dither.NONE)
     out = io.BytesIO()
-    pal.save(out, format="PNG", optimize=True)
+    # zlib level 6, not PIL's optimize (level 9): 4-11 ms instead of 45-85 ms a plot for
+    # ~10 % more bytes (27.0 -> 29.5 kB), about 0.35 s off every analysis with a report
+    pal.save(out, format="PNG", compress_level=6)
     return out.getvalue()
 
 
