@@ -161,6 +161,10 @@ FINISH_MODULES = ("scipy.signal", "hipform.store", "hipform.report.html",
                   "matplotlib.backends.backend_agg")
 
 
+#: the GIL switch interval while :func:`prewarm_imports` runs (Python's default: 5 ms)
+PREWARM_SWITCH_S = 0.0005
+
+
 def prewarm_imports(names: Iterable[str] = FINISH_MODULES) -> threading.Thread | None:
     """Import ``names`` in a daemon thread (returns it; None when all are loaded).
 
@@ -176,11 +180,19 @@ def prewarm_imports(names: Iterable[str] = FINISH_MODULES) -> threading.Thread |
         return None
 
     def run() -> None:
-        for n in todo:
-            try:
-                importlib.import_module(n)
-            except Exception:  # noqa: BLE001, S112 - see the docstring
-                continue
+        # Importing is pure Python: by default it would keep the GIL for up to 5 ms
+        # whenever the model thread wants it back (several times a frame). A shorter
+        # switch interval while it runs keeps the model's frames on time.
+        saved = sys.getswitchinterval()
+        sys.setswitchinterval(min(saved, PREWARM_SWITCH_S))
+        try:
+            for n in todo:
+                try:
+                    importlib.import_module(n)
+                except Exception:  # noqa: BLE001, S112 - see the docstring
+                    continue
+        finally:
+            sys.setswitchinterval(saved)
 
     th = threading.Thread(target=run, name="hipform-prewarm", daemon=True)
     th.start()
@@ -574,7 +586,6 @@ def analyze_video(
     profile = load_profile(opts.profile, overrides=list(opts.overrides))  # fail early
     out = Path(out_dir)
     t0 = time.perf_counter()
-    prewarm_imports()
     video_path = Path(video) if video is not None else None
     replay: Landmarks | None = None
     if landmarks is not None:
@@ -622,6 +633,9 @@ def analyze_video(
                     people = max(opts.people, 1 if opts.person == "largest" else 2)
                     estimator = open_estimator(opts.model, mode="video", person=opts.person,
                                                num_poses=people)
+                # after the model loaded (both are mostly Python: together they take
+                # turns on the GIL), beside the first frames' inference
+                prewarm_imports()
                 lm = extract_landmarks(source, estimator, stride=opts.stride,
                                        pipelined=opts.pipelined, queue_size=opts.queue_size,
                                        progress=progress, annotate=annotate,
