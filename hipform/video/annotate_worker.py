@@ -96,7 +96,7 @@ def writer_main(conn: Connection, cfg: dict[str, Any], parent_pid: int = 0) -> N
         from hipform.video.writer import VideoSink
 
         width, height = (int(v) for v in cfg["size"])
-        source = VideoFileSource(cfg["video"])
+        source = VideoFileSource(cfg["video"], threads=DECODE_THREADS)
         if (source.vinfo.width, source.vinfo.height) != (width, height):
             raise OutputError(f"{cfg['video']}: frame size changed since it was opened")
         sink = VideoSink(cfg["out"], float(cfg["fps"]), (width, height))
@@ -185,8 +185,6 @@ class ProcessVideoWriter:
         root = str(Path(hipform.__file__).resolve().parents[1])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
-        if DECODE_THREADS and "OPENCV_FFMPEG_CAPTURE_OPTIONS" not in env:
-            env["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = f"threads;{int(DECODE_THREADS)}"
         mine, theirs = socket.socketpair()
         try:
             self.proc = subprocess.Popen(

@@ -134,11 +134,8 @@ class VideoFileSource:
 
     def __iter__(self) -> Iterator[Frame]:
         cv2 = _cv2()
-        if self.threads > 0:
-            cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG,
-                                   [cv2.CAP_PROP_N_THREADS, self.threads])
-        else:
-            cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        params = [cv2.CAP_PROP_N_THREADS, self.threads] if self.threads > 0 else []
+        cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, params)
         self._cap = cap
         if not cap.isOpened():
             raise NotAVideoError(f"{self.path}: cannot be opened for decoding")
