@@ -9,6 +9,7 @@ only when everything succeeded, so a failure never leaves a half-written folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from hipform import __version__
+from hipform.affinity import helper_affinity, model_cpu
 from hipform.errors import ConfigError, HipformError, OutputError
 from hipform.landmarks import N_LANDMARKS, Landmarks
 from hipform.rows import RowBuffer
@@ -54,6 +56,7 @@ class AnalyzeOptions:
     source_kind: str = "analyze"  # how the session was recorded (analyze/live/batch)
     db: str | Path | None = None  # history database (None: the default one)
     queue_size: int = 8
+    pin_cpu: bool | None = None   # model threads on one free CPU (None: HIPFORM_PIN_CPU, on)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -80,6 +83,7 @@ def _threaded(it: Iterable[Any], maxsize: int, nice: int = 0) -> Iterator[Any]:
     stop = threading.Event()
 
     def run() -> None:
+        helper_affinity()
         lower_thread_priority(nice)
         try:
             for x in it:
@@ -128,6 +132,7 @@ class _Consumer:
         self.th.start()
 
     def _run(self) -> None:
+        helper_affinity()
         lower_thread_priority(self.nice)
         while True:
             item = self.q.get()
@@ -183,6 +188,7 @@ def prewarm_imports(names: Iterable[str] = FINISH_MODULES) -> threading.Thread |
         # Importing is pure Python: by default it would keep the GIL for up to 5 ms
         # whenever the model thread wants it back (several times a frame). A shorter
         # switch interval while it runs keeps the model's frames on time.
+        helper_affinity()
         saved = sys.getswitchinterval()
         sys.setswitchinterval(min(saved, PREWARM_SWITCH_S))
         try:
@@ -622,35 +628,38 @@ def analyze_video(
 
                     sink = VideoSink(tmp / "annotated.mp4", fps, size)
                     annotate = _make_annotator(sink, size[0], size[1], opts, profile)
-            try:
-                if replay is not None:
-                    from hipform.pose import ReplayEstimator
+            with contextlib.ExitStack() as pin:
+                try:
+                    if replay is not None:
+                        from hipform.pose import ReplayEstimator
 
-                    estimator = ReplayEstimator(replay)
-                elif own:
-                    from hipform.pose import open_estimator
+                        estimator = ReplayEstimator(replay)
+                    elif own:
+                        from hipform.pose import open_estimator
 
-                    people = max(opts.people, 1 if opts.person == "largest" else 2)
-                    estimator = open_estimator(opts.model, mode="video", person=opts.person,
-                                               num_poses=people)
-                # after the model loaded (both are mostly Python: together they take
-                # turns on the GIL), beside the first frames' inference
-                prewarm_imports()
-                lm = extract_landmarks(source, estimator, stride=opts.stride,
-                                       pipelined=opts.pipelined, queue_size=opts.queue_size,
-                                       progress=progress, annotate=annotate,
-                                       on_row=writer.put if writer is not None else None)
-                if writer is not None:
-                    writer.close()
-            except BaseException:
-                if sink is not None:
-                    sink.abort()
-                if writer is not None:
-                    writer.abort()
-                raise
-            finally:
-                if own and estimator is not None:
-                    estimator.close()
+                        people = max(opts.people, 1 if opts.person == "largest" else 2)
+                        # the model's threads on one CPU of their own (hipform.affinity)
+                        pin.enter_context(model_cpu(opts.pin_cpu))
+                        estimator = open_estimator(opts.model, mode="video", person=opts.person,
+                                                   num_poses=people)
+                    # after the model loaded (both are mostly Python: together they take
+                    # turns on the GIL), beside the first frames' inference
+                    prewarm_imports()
+                    lm = extract_landmarks(source, estimator, stride=opts.stride,
+                                           pipelined=opts.pipelined, queue_size=opts.queue_size,
+                                           progress=progress, annotate=annotate,
+                                           on_row=writer.put if writer is not None else None)
+                    if writer is not None:
+                        writer.close()
+                except BaseException:
+                    if sink is not None:
+                        sink.abort()
+                    if writer is not None:
+                        writer.abort()
+                    raise
+                finally:
+                    if own and estimator is not None:
+                        estimator.close()
             if sink is not None:
                 sink.close()
             if replay is not None:

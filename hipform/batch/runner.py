@@ -96,6 +96,7 @@ class BatchOptions:
     force: bool = False
     start_method: str = "spawn"
     clip_timeout: float | None = None
+    pin_cpu: bool | None = None  # each worker's model on a CPU of its own (hipform.affinity)
     analyze_fn: str = DEFAULT_ANALYZE
     estimator_fn: str | None = DEFAULT_ESTIMATOR
 
@@ -106,7 +107,8 @@ class BatchOptions:
             "model": self.model,
             "options": {"exercise": self.exercise, "side": self.side,
                         "profile": self.profile, "overrides": list(self.overrides),
-                        "write_video": self.write_video, "write_report": self.write_report},
+                        "write_video": self.write_video, "write_report": self.write_report,
+                        "pin_cpu": self.pin_cpu},
         }
 
 

@@ -91,7 +91,20 @@ class WorkerState:
         self._est: _Tracked | None = None
         self.init_error: BaseException | None = None
         self.clips_done = 0
+        self._claim: Any = None
         if self._make is not None:
+            from hipform.affinity import claim_cpu
+
+            # this worker's model on a CPU of its own, claimed for the worker's life: the
+            # model is opened (its threads started) and run from this thread, which
+            # stays pinned; reader/writer threads move off it (hipform.affinity)
+            self._claim = claim_cpu((cfg.get("options") or {}).get("pin_cpu"))
+            if self._claim is not None:
+                try:
+                    self._claim.pin()
+                except OSError:
+                    self._claim.release()
+                    self._claim = None
             try:
                 if spec == DEFAULT_ESTIMATOR:
                     from hipform.pose import resolve_model
@@ -123,6 +136,10 @@ class WorkerState:
         if self._est is not None:
             est, self._est = self._est, None
             est.close()
+        if self._claim is not None:
+            claim, self._claim = self._claim, None
+            claim.unpin()
+            claim.release()
 
 
 def make_record(task: dict[str, Any], *, status: str, row: dict[str, Any],
@@ -175,6 +192,7 @@ def process_clip(task: dict[str, Any], state: WorkerState) -> dict[str, Any]:
         write_report=bool(o.get("write_report", True)),
         subject=clip.subject,
         session=clip.session,
+        pin_cpu=o.get("pin_cpu"),
     )
     attempts = int(task.get("attempt", 1))
     try:

@@ -11,6 +11,7 @@ from hipform.commands.choices import (
     ExerciseChoice,
     HistoryDbOption,
     PersonChoice,
+    PinCpuOption,
     ProfileSetOption,
     QuietOption,
     SideChoice,
@@ -64,6 +65,7 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[bool, typer.Option(
             "--json", help="Print the summary as JSON instead of a sentence.")] = False,
         quiet: QuietOption = False,
+        pin_cpu: PinCpuOption = None,
     ) -> None:
         """Analyse a recorded video: reps, tempo, faults and cues, per-frame angles.
 
@@ -100,6 +102,7 @@ def register(app: typer.Typer) -> None:
             image_fps=image_fps,
             save=save,
             db=db,
+            pin_cpu=pin_cpu,
         )
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn

@@ -11,6 +11,7 @@ import typer
 from hipform.commands.choices import (
     ExerciseChoice,
     HistoryDbOption,
+    PinCpuOption,
     ProfileSetOption,
     QuietOption,
     SideChoice,
@@ -74,6 +75,7 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[bool, typer.Option(
             "--json", help="Print the batch summary as JSON on stdout.")] = False,
         quiet: QuietOption = False,
+        pin_cpu: PinCpuOption = None,
         analyze_fn: Annotated[str | None, typer.Option(
             hidden=True, help="module:function replacing hipform.pipeline.analyze_video "
             "(tests, plugins).")] = None,
@@ -126,6 +128,7 @@ def register(app: typer.Typer) -> None:
             db=str(db) if db else None,
             force=force,
             clip_timeout=timeout,
+            pin_cpu=pin_cpu,
         )
         if analyze_fn:
             opts.analyze_fn = analyze_fn

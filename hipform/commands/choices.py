@@ -51,3 +51,8 @@ SubjectOption = Annotated[str | None, typer.Option(help="Subject name or id for 
 
 #: ``--quiet/-q``: analyze, batch.
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+PinCpuOption = Annotated[bool | None, typer.Option(
+    "--pin-cpu/--no-pin-cpu",
+    help="Keep the pose model's threads on a CPU of their own, one no other hipform "
+    "process has claimed (Linux; default on, or the HIPFORM_PIN_CPU environment "
+    "variable: 0 turns it off). Faster on small machines; see README.")]

@@ -10,6 +10,7 @@ import typer
 from hipform.commands.choices import (
     ExerciseChoice,
     HistoryDbOption,
+    PinCpuOption,
     ProfileSetOption,
     SideChoice,
     SubjectOption,
@@ -61,6 +62,7 @@ def register(app: typer.Typer) -> None:
         fast: Annotated[bool, typer.Option(
             "--fast", help="With --source: no real-time pacing (as fast as possible).")]
         = False,
+        pin_cpu: PinCpuOption = None,
     ) -> None:
         """Live form check: pose landmarks, knee valgus, hip drop and lumbar arching on
         every frame it can process, with the skeleton, key angles, the current cue, rep
@@ -93,7 +95,7 @@ def register(app: typer.Typer) -> None:
             exercise=exercise.value, side=side.stance(),
             model=model, profile=profile, overrides=list(set_ or []), voice=voice,
             window=window, json=json_out, out=out, record=record, max_seconds=max_seconds,
-            subject=subject, db=db, save=not no_save, drop=not no_drop, fast=fast,
+            subject=subject, db=db, save=not no_save, drop=not no_drop, fast=fast, pin_cpu=pin_cpu,
         )
         from hipform.config import load_profile
 
@@ -103,7 +105,7 @@ def register(app: typer.Typer) -> None:
         src = VideoFileSource(source) if source is not None else CameraSource(camera)
         spoken = None
         win = None
-        est = None
+        est = claim = None
         try:
             if voice:
                 from hipform.coaching.voice import Voice
@@ -113,15 +115,21 @@ def register(app: typer.Typer) -> None:
                 from hipform.live.window import Window
 
                 win = Window()  # before the model: no display fails at once
+            from hipform.affinity import claim_cpu, start_model
             from hipform.pose import open_estimator
 
-            est = open_estimator(model, mode="live")
+            # the model's threads on a CPU of their own; this thread (drawing, the
+            # window) and the capture thread on the others (hipform.affinity)
+            claim = claim_cpu(opts.pin_cpu)
+            est = start_model(claim, open_estimator, model, mode="live")
             sess = LiveSession(src, est, opts, paced=source is not None, window=win,
-                               voice=spoken)
+                               voice=spoken, cpu_claim=claim)
             summary = sess.run()
         finally:
             if est is not None:
                 est.close()
+            if claim is not None:
+                claim.release()
             src.close()
         if window:
             if json_out:

@@ -83,6 +83,7 @@ class LiveOptions:
     draw: bool | None = None   # draw the overlay (default: when a window or recording)
     calibrate_s: float = 6.0   # give up looking for a quiet stance after this long
     report: bool = True
+    pin_cpu: bool | None = None  # model threads on a CPU of their own (hipform.affinity)
 
 
 # ----------------------------------------------------------------------------- calibration
@@ -265,13 +266,17 @@ class LiveSession:
     def __init__(self, source: Any, estimator: Any, opts: LiveOptions, *, paced: bool = False,
                  engine_factory: Callable[..., Any] | None = None, window: Any = None,
                  voice: Any = None, stream: TextIO | None = None,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter,
+                 cpu_claim: Any = None) -> None:
         import sys
 
         from hipform.config import load_profile
 
         self.source = source
         self.est = estimator
+        # a hipform.affinity.CpuClaim whose CPU the model's threads were started on
+        # (hipform.affinity.start_model): the inference thread joins them there
+        self.cpu_claim = cpu_claim
         self.opts = opts
         self.paced = paced and not opts.fast
         self.window = window
@@ -326,6 +331,11 @@ class LiveSession:
 
     # ------------------------------------------------------------------ threads
     def _infer(self, grabber: FrameGrabber) -> None:
+        if self.cpu_claim is not None:
+            try:
+                self.cpu_claim.pin()
+            except OSError:
+                pass
         try:
             while not self._stop.is_set():
                 c = grabber.get(timeout=0.05)
