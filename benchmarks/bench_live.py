@@ -36,6 +36,7 @@ Results: benchmarks/results/live.json and live.md
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -136,10 +137,13 @@ def run_model(frames: list[Any], t0: int, model: str | None,
     sets (:data:`hipform.live.session.OPENCV_THREADS`), so that the model's own CPU is
     the same in both and their difference is what the loop adds; -1 = OpenCV's default
     pool (how the bare model runs outside the loop)."""
+    from hipform.affinity import model_cpu
     from hipform.live.session import OPENCV_THREADS, _set_opencv_threads
     from hipform.pose import open_estimator
 
     prev = _set_opencv_threads(OPENCV_THREADS if cv_threads is None else cv_threads)
+    pin = contextlib.ExitStack()
+    pin.enter_context(model_cpu())  # on its own CPU as in the live loop (unless disabled)
     est = open_estimator(model, mode="live")
     try:
         est.process(frames[0].bgr, t0 - 100)  # warm-up (delegate creation)
@@ -154,6 +158,7 @@ def run_model(frames: list[Any], t0: int, model: str | None,
         cpu = time.process_time() - cpu0
     finally:
         est.close()
+        pin.close()
         _set_opencv_threads(prev)
     return {"fps": len(frames) / wall, "ms_median": statistics.median(ms),
             "ms_p95": float(np.percentile(ms, 95)), "cpu_ms_per_frame": 1000 * cpu / len(frames)}
@@ -185,19 +190,26 @@ def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced
              window: bool, exercise: str,
              stub_rows: list[tuple[np.ndarray, Any]] | None = None,
              stub_ms: float = 20.0) -> dict:
+    from hipform.affinity import claim_cpu, start_model
     from hipform.live.session import LiveOptions, LiveSession
     from hipform.pose import open_estimator
 
+    claim = None
     if stub_rows is not None:
         est: Any = SleepEstimator(stub_rows, stub_ms)
     else:
-        est = open_estimator(model, mode="live")
+        claim = claim_cpu()  # as `hipform live` does (unless disabled)
+        est = start_model(claim, open_estimator, model, mode="live")
+        if claim is not None:
+            claim.pin()
         est.process(frames[0].bgr, t0 - 100)  # warm-up, as in run_model
+        if claim is not None:
+            claim.unpin(to_others=True)
     win = TimedWindow() if window else None
     opts = LiveOptions(exercise=exercise, window=window, save=False, drop=paced,
                        fast=not paced, draw=True, report=False)
     sess = LiveSession(MemorySource(frames, fps, t0), est, opts, paced=paced, window=win,
-                       stream=io.StringIO())
+                       stream=io.StringIO(), cpu_claim=claim)
     cpu0 = time.process_time()
     main0 = time.thread_time()
     try:
@@ -206,6 +218,9 @@ def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced
         main_cpu = time.thread_time() - main0
     finally:
         est.close()
+        if claim is not None:
+            claim.unpin()
+            claim.release()
         if win is not None:
             win.close()
     wall = sess.t_end - sess.t_start
@@ -443,6 +458,7 @@ def main() -> None:
     import cv2
     import mediapipe
 
+    from hipform.affinity import pinning_enabled
     from hipform.live.session import OPENCV_THREADS
 
     out = {
@@ -457,6 +473,7 @@ def main() -> None:
         "frames": len(frames), "size": [W, H], "model": args.model or "full",
         "display": os.environ.get("DISPLAY"), "repeats": args.repeats,
         "opencv_threads_in_loop": OPENCV_THREADS,
+        "pin_cpu": pinning_enabled(),
         "summary": variants, "profile_ms_per_frame": profile, "rounds": rounds,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
