@@ -485,6 +485,12 @@ def main() -> None:
 def render_md(out: dict, fps: float) -> str:
     v = out["summary"]
     h = v["headless"]
+    pin_text = (
+        "CPU pinning (`hipform/affinity.py`) was on, as `hipform live` runs by default: the "
+        "model's threads on one CPU, the main and capture threads on the other; the bare "
+        "model ran pinned too (a pinned model costs less CPU, so this comparison is the "
+        "stricter one)." if out.get("pin_cpu") else
+        "CPU pinning was off (`HIPFORM_PIN_CPU=0`) for the bare model and the loop.")
     cols = list(v)
 
     def row(label: str, fn) -> str:  # noqa: ANN001
@@ -557,6 +563,7 @@ OpenCV's default thread pool the bare model costs
 {h.get('model_cvpool_cpu_ms_per_frame', float('nan')):.1f} ms of CPU per frame instead of
 {h['process_cpu_ms_per_frame_model']:.1f} ms (its BGR->RGB conversion is split across
 pool workers that spin-wait afterwards).
+{pin_text}
 
 Where the main thread's time goes (`profile_steps`: `LiveSession.step` called directly on
 the same frames and landmarks, each part timed by wrapping the function it calls; the

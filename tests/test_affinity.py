@@ -251,3 +251,46 @@ def test_batch_worker_keeps_its_claim_for_its_life() -> None:
         assert off._claim is None and created[-1] == allowed
     finally:
         off.close()
+
+
+@pytest.mark.parametrize("flag, want", [([], None), (["--no-pin-cpu"], False),
+                                        (["--pin-cpu"], True)])
+def test_cli_flag_reaches_analyze_live_and_batch(flag: list[str], want: bool | None,
+                                                 tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """--pin-cpu/--no-pin-cpu (absent: None, i.e. the environment decides)."""
+    from typer.testing import CliRunner
+
+    import hipform.batch
+    import hipform.pipeline
+    from hipform.cli import app
+    from hipform.errors import HipformError
+    from tests.conftest import SAMPLES
+
+    got: dict[str, object] = {}
+
+    class Stop(HipformError):
+        pass
+
+    def fake_analyze(video, out, opts, **kw):  # noqa: ANN001, ANN202
+        got["analyze"] = opts.pin_cpu
+        raise Stop("stub")
+
+    def fake_batch(source, out, opts, **kw):  # noqa: ANN001, ANN202
+        got["batch"] = opts.pin_cpu
+        raise Stop("stub")
+
+    def fake_claim(enabled=None):  # noqa: ANN001, ANN202
+        got["live"] = enabled
+        raise Stop("stub")
+
+    monkeypatch.setattr(hipform.pipeline, "analyze_video", fake_analyze)
+    monkeypatch.setattr(hipform.batch, "run_batch", fake_batch)
+    monkeypatch.setattr(affinity, "claim_cpu", fake_claim)
+    clip = str(SAMPLES / "sls_clean.mp4")
+    r = CliRunner()
+    r.invoke(app, ["analyze", clip, "-o", str(tmp_path / "a"), "--no-save", *flag])
+    r.invoke(app, ["batch", str(SAMPLES), "-o", str(tmp_path / "b"), "--no-save", *flag])
+    r.invoke(app, ["live", "--source", clip, "--no-window", "--no-save", "-o",
+                   str(tmp_path / "l"), *flag])
+    assert got == {"analyze": want, "batch": want, "live": want}
