@@ -25,6 +25,7 @@ import contextlib
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +39,8 @@ _state = threading.local()
 _lock = threading.Lock()
 #: CPUs for helper threads while a claim is held in this process (None: no claim)
 _helper_cpus: set[int] | None = None
+#: the claim held in this process, if any
+_active: CpuClaim | None = None
 
 
 def pinning_enabled(flag: bool | None = None) -> bool:
@@ -76,9 +79,13 @@ class CpuClaim:
         self.allowed = allowed  # the CPUs the process could use before the claim
         self.others = allowed - {cpu}  # the helpers' CPUs
         self._fd: int | None = fd
+        self.given_up: str | None = None  # why pinning was abandoned (see give_up)
 
     def pin(self) -> None:
-        """Keep the calling thread (and threads it starts from now) on the claimed CPU."""
+        """Keep the calling thread (and threads it starts from now) on the claimed CPU
+        (nothing once the claim was given up)."""
+        if self.given_up:
+            return
         os.sched_setaffinity(0, {self.cpu})
         _state.cpu = self.cpu
 
@@ -86,24 +93,148 @@ class CpuClaim:
         """Give the calling thread its CPUs back (all of them, or the helpers' ones)."""
         _state.cpu = None
         with contextlib.suppress(OSError):
-            os.sched_setaffinity(0, self.others if to_others else self.allowed)
+            os.sched_setaffinity(0, self.others if to_others and not self.given_up
+                                 else self.allowed)
+
+    def give_up(self, why: str) -> None:
+        """Stop pinning for the rest of this claim: every thread of the process on the
+        claimed CPU or on the helpers' CPUs gets all CPUs back, and the CPU is released
+        for other processes. For a CPU that turned out to be contended."""
+        global _helper_cpus
+        if self.given_up:
+            return
+        self.given_up = why
+        _state.cpu = None
+        with _lock:
+            if _helper_cpus is self.others:
+                _helper_cpus = None
+        for tid in _tids():
+            try:
+                if set(os.sched_getaffinity(tid)) in ({self.cpu}, self.others):
+                    os.sched_setaffinity(tid, self.allowed)
+            except OSError:  # ended meanwhile
+                continue
+        self.release()
+        if os.environ.get("HIPFORM_DEBUG"):
+            import sys
+
+            print(f"hipform: CPU {self.cpu} unpinned: {why}", file=sys.stderr)
 
     def release(self) -> None:
-        global _helper_cpus
+        global _helper_cpus, _active
         if self._fd is None:
             return
         with _lock:
             if _helper_cpus is self.others:
                 _helper_cpus = None
+            if _active is self:
+                _active = None
         os.close(self._fd)  # releases the flock
         self._fd = None
+
+
+def _tids() -> list[int]:
+    try:
+        return [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        return []
+
+
+def _run_ns(tid: int) -> int | None:
+    """Nanoseconds of CPU thread ``tid`` has run (Linux schedstat), or None."""
+    try:
+        with open(f"/proc/self/task/{tid}/schedstat") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _cpu_busy_s(cpu: int) -> float | None:
+    """Seconds CPU ``cpu`` has spent running anything (user, nice, system, irq, softirq;
+    not idle, I/O wait or steal), from /proc/stat, or None."""
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith(f"cpu{cpu} "):
+                    v = [int(x) for x in line.split()[1:8]]
+                    return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+#: give pinning up when other work used more than this share of the claimed CPU ...
+CONTENTION_SHARE = 0.15
+#: ... in this many consecutive checks ...
+CONTENTION_CHECKS = 2
+#: ... made this often (seconds)
+CHECK_S = 1.0
+
+
+class ContentionWatch:
+    """Called once a frame by the thread that runs the model; about once a second it
+    compares how busy the claimed CPU was (/proc/stat) with what the process's threads
+    on it ran (schedstat). The rest is other work on that CPU: another process, or a
+    second analysis's helpers. Pinned, the model's threads cannot move to an idle CPU as
+    the scheduler would move them, so when other work took more than
+    :data:`CONTENTION_SHARE` of the CPU in :data:`CONTENTION_CHECKS` checks in a row the
+    claim is given up."""
+
+    def __init__(self, claim: CpuClaim, clock: Callable[[], float] = time.monotonic) -> None:
+        self.claim = claim
+        self.clock = clock
+        self.hits = 0
+        self.history: list[float] = []  # other work's share of the CPU, each check
+        self.t, self.busy, self.ran = clock(), _cpu_busy_s(claim.cpu), self._ran()
+
+    def _ran(self) -> dict[int, int]:
+        out = {}
+        for tid in _tids():
+            try:
+                if set(os.sched_getaffinity(tid)) != {self.claim.cpu}:
+                    continue
+            except OSError:
+                continue
+            r = _run_ns(tid)
+            if r is not None:
+                out[tid] = r
+        return out
+
+    def __call__(self) -> None:
+        now = self.clock()
+        if now - self.t < CHECK_S or self.claim.given_up:
+            return
+        busy, ran = _cpu_busy_s(self.claim.cpu), self._ran()
+        if busy is None or self.busy is None:
+            return
+        ours = sum(r - self.ran.get(t, 0) for t, r in ran.items()) / 1e9
+        share = max(0.0, (busy - self.busy) - ours) / (now - self.t)
+        self.t, self.busy, self.ran = now, busy, ran
+        self.history.append(share)
+        if os.environ.get("HIPFORM_DEBUG"):
+            import sys
+
+            print(f"hipform: CPU {self.claim.cpu}: other work {share:.0%}, ours "
+                  f"{ours:.2f} s", file=sys.stderr)
+        self.hits = self.hits + 1 if share > CONTENTION_SHARE else 0
+        if self.hits >= CONTENTION_CHECKS:
+            self.claim.give_up(f"other work took {share:.0%} of it")
+
+
+def contention_watch() -> ContentionWatch | None:
+    """A :class:`ContentionWatch` for the calling thread's claim, or None when the
+    calling thread is not pinned."""
+    claim = _active
+    if claim is None or claimed_cpu() != claim.cpu or claim.given_up:
+        return None
+    return ContentionWatch(claim)
 
 
 def claim_cpu(enabled: bool | None = None) -> CpuClaim | None:
     """Claim a free CPU for this process's model (see the module docstring); None when
     pinning is off, unsupported, pointless (one usable CPU) or every CPU is claimed.
     While the claim is held, :func:`helper_affinity` keeps helper threads off it."""
-    global _helper_cpus
+    global _helper_cpus, _active
     if not pinning_enabled(enabled) or not hasattr(os, "sched_setaffinity"):
         return None
     try:
@@ -121,6 +252,7 @@ def claim_cpu(enabled: bool | None = None) -> CpuClaim | None:
             claim = CpuClaim(c, fd, allowed)
             with _lock:
                 _helper_cpus = claim.others
+                _active = claim
             return claim
     return None
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from hipform import __version__
-from hipform.affinity import helper_affinity, model_cpu
+from hipform.affinity import contention_watch, helper_affinity, model_cpu
 from hipform.errors import ConfigError, HipformError, OutputError
 from hipform.landmarks import N_LANDMARKS, Landmarks
 from hipform.rows import RowBuffer
@@ -264,10 +264,14 @@ def extract_landmarks(
     consumer = None
     if annotate is not None:
         consumer = _Consumer(annotate, queue_size, HELPER_NICE) if pipelined else None
+    # pinned model (hipform.affinity): give the pinning up if its CPU turns out busy
+    watch = contention_watch()
     try:
         for fr in frames:
             if fr.index % stride == 0:
                 row, w = estimator.process(fr.bgr, fr.t_ms)
+                if watch is not None:
+                    watch()
             else:
                 row, w = nan4, None
             xyzv.append(row)

@@ -294,3 +294,95 @@ def test_cli_flag_reaches_analyze_live_and_batch(flag: list[str], want: bool | N
     r.invoke(app, ["live", "--source", clip, "--no-window", "--no-save", "-o",
                    str(tmp_path / "l"), *flag])
     assert got == {"analyze": want, "batch": want, "live": want}
+
+
+def test_contention_watch_gives_pinning_up_when_other_work_takes_the_cpu(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Simulated /proc figures: the claimed CPU busy 100 % of the time while our pinned
+    threads ran 50 % -> other work 50 % > CONTENTION_SHARE; given up after
+    CONTENTION_CHECKS checks in a row, every thread gets all CPUs back, the CPU is free
+    for another claim. Our own work alone never counts as contention."""
+    allowed = _mask()
+    t = [0.0]
+    busy = [0.0]
+    ran = [0]
+    monkeypatch.setattr(affinity, "_cpu_busy_s", lambda cpu: busy[0])
+    me = threading.get_native_id()
+    monkeypatch.setattr(affinity, "_run_ns", lambda tid: ran[0] if tid == me else 0)
+
+    def tick(busy_s: float, ours_s: float) -> None:
+        t[0] += 1.0
+        busy[0] += busy_s
+        ran[0] += int(ours_s * 1e9)  # one pinned thread here: this one
+
+    with affinity.model_cpu() as cpu:
+        helper_mask: list[set[int]] = []
+        go = threading.Event()
+        done = threading.Event()
+
+        def helper() -> None:
+            affinity.helper_affinity()
+            helper_mask.append(_mask())
+            go.wait(5)
+            helper_mask.append(_mask())
+            done.set()
+
+        th = threading.Thread(target=helper)
+        th.start()
+        watch = affinity.contention_watch()
+        assert watch is not None
+        watch.clock = lambda: t[0]
+        watch.t, watch.busy, watch.ran = 0.0, busy[0], watch._ran()
+        for _ in range(5):  # the CPU fully busy, all of it ours: no contention
+            tick(1.0, 1.0)
+            watch()
+        assert watch.history == [0.0] * 5 and _mask() == {cpu}
+        tick(1.0, 0.5)
+        watch()
+        assert _mask() == {cpu}  # one check over the line is not enough
+        tick(1.0, 0.9)
+        watch()  # back under: the count restarts
+        tick(1.0, 0.5)
+        watch()
+        assert _mask() == {cpu}
+        tick(1.0, 0.4)
+        watch()
+        assert watch.claim.given_up and "60%" in watch.claim.given_up
+        assert _mask() == allowed  # this thread, ...
+        go.set()
+        done.wait(5)
+        assert helper_mask == [allowed - {cpu}, allowed]  # ... and the helper
+        other = affinity.claim_cpu()  # the CPU was released
+        assert other is not None and other.cpu == cpu
+        other.release()
+        assert affinity.contention_watch() is None
+    assert _mask() == allowed
+
+
+def test_contention_watch_notices_a_real_busy_process() -> None:
+    """A process spinning on the claimed CPU makes the watch give pinning up within a few
+    checks; without it, the same watch keeps it."""
+    with affinity.model_cpu() as cpu:
+        watch = affinity.contention_watch()
+        assert watch is not None
+        t_end = time_now() + 2.2
+        while time_now() < t_end:  # our own work only
+            watch()
+        assert not watch.claim.given_up and max(watch.history) < affinity.CONTENTION_SHARE
+        spin = subprocess.Popen([sys.executable, "-c", "import os\n"
+                                 f"os.sched_setaffinity(0, {{{cpu}}})\nwhile True: pass"])
+        try:
+            t_end = time_now() + 4.5
+            while time_now() < t_end and not watch.claim.given_up:
+                sum(range(1000))
+                watch()
+        finally:
+            spin.kill()
+            spin.wait()
+        assert watch.claim.given_up, watch.history
+
+
+def time_now() -> float:
+    import time
+
+    return time.monotonic()

@@ -331,11 +331,15 @@ class LiveSession:
 
     # ------------------------------------------------------------------ threads
     def _infer(self, grabber: FrameGrabber) -> None:
+        watch = None
         if self.cpu_claim is not None:
             try:
                 self.cpu_claim.pin()
             except OSError:
                 pass
+            from hipform.affinity import contention_watch
+
+            watch = contention_watch()  # gives the pinning up if its CPU turns out busy
         try:
             while not self._stop.is_set():
                 c = grabber.get(timeout=0.05)
@@ -346,6 +350,8 @@ class LiveSession:
                 t0 = time.perf_counter()
                 xyzv, world = self.est.process(c.frame.bgr, c.frame.t_ms)
                 dt = (time.perf_counter() - t0) * 1000.0
+                if watch is not None:
+                    watch()
                 self._put((c, xyzv, world, dt))
         except BaseException as e:  # noqa: BLE001 - re-raised on the main thread
             self._infer_error = e
