@@ -338,7 +338,7 @@ def main() -> None:
         "above) | ≥ 0.90 × model |",
         f"| `analyze` with annotated video | {med['analyze_video']:.1f} | "
         f"{ratios['analyze_video_vs_model']:.2f} × model, "
-        f"{ratios['analyze_video_vs_peer']:.2f} × peer | ≥ 0.80 × model, ≥ 1.25 × peer |",
+        f"{ratios['analyze_video_vs_peer']:.3f} × peer | ≥ 0.80 × model, ≥ 1.25 × peer |",
         f"| `analyze` with annotated video, `--no-pin-cpu` | "
         f"{med['analyze_video_unpinned']:.1f} | "
         f"{ratios['analyze_video_unpinned_vs_peer']:.2f} × peer | |",
@@ -351,7 +351,7 @@ def main() -> None:
             f"{ratios['analyze_video_process_vs_peer']:.2f} × peer | |")
     lines += [
         f"| typical peer loop (sequential, video written) | {med['peer']:.1f} | "
-        f"analyze is {ratios['analyze_video_vs_peer']:.2f} × peer | ≥ 1.25 × peer |",
+        f"analyze is {ratios['analyze_video_vs_peer']:.3f} × peer | ≥ 1.25 × peer |",
         f"| the same peer loop with its model pinned (reference, not typical) | "
         f"{med['peer_pinned']:.1f} | analyze is "
         f"{ratios['analyze_video_vs_peer_pinned']:.2f} × this | |",
