@@ -65,13 +65,29 @@ def main() -> None:
         app()
     except Terminated:
         typer.echo("hipform: terminated", err=True)
+        _silence_stderr()
         sys.exit(128 + signal.SIGTERM)
     except HipformError as e:
         typer.echo(f"hipform: error: {e}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("hipform: interrupted", err=True)
+        _silence_stderr()
         sys.exit(130)
+
+
+def _silence_stderr() -> None:
+    """After the last line of an interrupted run: native libraries can still write to fd 2
+    while the interpreter shuts down (MediaPipe's log lines, buffered or from a model cut
+    off while loading; seen once in CI after "hipform: terminated"), which would bury the
+    one-line message. Point fd 2 at /dev/null for the rest of the exit."""
+    try:
+        sys.stderr.flush()
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, 2)
+        os.close(fd)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

@@ -71,11 +71,13 @@ def test_sigterm_mid_analysis_leaves_nothing_behind(tmp_path: Path) -> None:
                           "--out", str(tmp_path / "out"), "--no-save", "--quiet"],
                          cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
+    # inside the frame loop: the annotated video in the partial folder grows only once
+    # the model has processed frames (a fixed delay raced the model's loading under load)
     while time.monotonic() < deadline and p.poll() is None:
-        if any(q.name.startswith(".out.partial") for q in tmp_path.iterdir()):
+        videos = list(tmp_path.glob(".out.partial*/annotated.mp4"))
+        if videos and videos[0].exists() and videos[0].stat().st_size > 50_000:
             break
-        time.sleep(0.05)
-    time.sleep(0.5)  # inside the frame loop
+        time.sleep(0.02)
     assert p.poll() is None, "analysis ended before it could be interrupted"
     p.send_signal(signal.SIGTERM)
     _, err = p.communicate(timeout=60)
