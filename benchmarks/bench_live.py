@@ -36,7 +36,6 @@ Results: benchmarks/results/live.json and live.md
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import os
@@ -142,23 +141,23 @@ def run_model(frames: list[Any], t0: int, model: str | None,
     from hipform.pose import open_estimator
 
     prev = _set_opencv_threads(OPENCV_THREADS if cv_threads is None else cv_threads)
-    pin = contextlib.ExitStack()
-    pin.enter_context(model_cpu())  # on its own CPU as in the live loop (unless disabled)
-    est = open_estimator(model, mode="live")
     try:
-        est.process(frames[0].bgr, t0 - 100)  # warm-up (delegate creation)
-        ms = []
-        t_all = time.perf_counter()
-        cpu0 = time.process_time()
-        for f in frames:
-            t = time.perf_counter()
-            est.process(f.bgr, f.t_ms + t0)
-            ms.append((time.perf_counter() - t) * 1000)
-        wall = time.perf_counter() - t_all
-        cpu = time.process_time() - cpu0
+        with model_cpu():  # on its own CPU as in the live loop (unless disabled)
+            est = open_estimator(model, mode="live")
+            try:
+                est.process(frames[0].bgr, t0 - 100)  # warm-up (delegate creation)
+                ms = []
+                t_all = time.perf_counter()
+                cpu0 = time.process_time()
+                for f in frames:
+                    t = time.perf_counter()
+                    est.process(f.bgr, f.t_ms + t0)
+                    ms.append((time.perf_counter() - t) * 1000)
+                wall = time.perf_counter() - t_all
+                cpu = time.process_time() - cpu0
+            finally:
+                est.close()
     finally:
-        est.close()
-        pin.close()
         _set_opencv_threads(prev)
     return {"fps": len(frames) / wall, "ms_median": statistics.median(ms),
             "ms_p95": float(np.percentile(ms, 95)), "cpu_ms_per_frame": 1000 * cpu / len(frames)}
@@ -200,9 +199,11 @@ def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced
     else:
         claim = claim_cpu()  # as `hipform live` does (unless disabled)
         est = start_model(claim, open_estimator, model, mode="live")
+        # warm-up, as in run_model, on the model's CPU like the inference thread's calls
+        # (the delegate created here may start threads of its own)
         if claim is not None:
             claim.pin()
-        est.process(frames[0].bgr, t0 - 100)  # warm-up, as in run_model
+        est.process(frames[0].bgr, t0 - 100)
         if claim is not None:
             claim.unpin(to_others=True)
     win = TimedWindow() if window else None
@@ -219,8 +220,7 @@ def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced
     finally:
         est.close()
         if claim is not None:
-            claim.unpin()
-            claim.release()
+            claim.close()
         if win is not None:
             win.close()
     wall = sess.t_end - sess.t_start

@@ -36,7 +36,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -84,31 +83,27 @@ def bench_model(clip: Path, pin: bool = False) -> float:
     from hipform.video import VideoFileSource
 
     with model_cpu(pin):
-        return _bench_model(clip, open_estimator, VideoFileSource)
+        est = open_estimator()
+        busy = 0.0
+        n = 0
+        chunk: list = []
 
+        def run(chunk: list) -> float:
+            t0 = time.perf_counter()
+            for fr in chunk:
+                est.process(fr.bgr, fr.t_ms)
+            return time.perf_counter() - t0
 
-def _bench_model(clip: Path, open_estimator: Any, VideoFileSource: Any) -> float:  # noqa: N803
-    est = open_estimator()
-    busy = 0.0
-    n = 0
-    chunk: list = []
-
-    def run(chunk: list) -> float:
-        t0 = time.perf_counter()
-        for fr in chunk:
-            est.process(fr.bgr, fr.t_ms)
-        return time.perf_counter() - t0
-
-    for fr in VideoFileSource(clip):
-        chunk.append(fr)
-        if len(chunk) == 200:
-            busy += run(chunk)
-            n += len(chunk)
-            chunk = []
-    busy += run(chunk)
-    n += len(chunk)
-    est.close()
-    return n / busy
+        for fr in VideoFileSource(clip):
+            chunk.append(fr)
+            if len(chunk) == 200:
+                busy += run(chunk)
+                n += len(chunk)
+                chunk = []
+        busy += run(chunk)
+        n += len(chunk)
+        est.close()
+        return n / busy
 
 
 def bench_analyze(clip: Path, video: bool, pipelined: bool = True,

@@ -88,13 +88,17 @@ class CpuClaim:
         self._fd: int | None = fd
         self.given_up: str | None = None  # why pinning was abandoned (see give_up)
 
-    def pin(self) -> None:
-        """Keep the calling thread (and threads it starts from now) on the claimed CPU
-        (nothing once the claim was given up)."""
+    def pin(self) -> bool:
+        """Keep the calling thread (and threads it starts from now) on the claimed CPU.
+        False, and nothing done, once the claim was given up or if the system refuses."""
         if self.given_up:
-            return
-        os.sched_setaffinity(0, {self.cpu})
+            return False
+        try:
+            os.sched_setaffinity(0, {self.cpu})
+        except OSError:
+            return False
         _state.cpu = self.cpu
+        return True
 
     def unpin(self, to_others: bool = False) -> None:
         """Give the calling thread its CPUs back (all of them, or the helpers' ones)."""
@@ -122,10 +126,13 @@ class CpuClaim:
             except OSError:  # ended meanwhile
                 continue
         self.release()
-        if os.environ.get("HIPFORM_DEBUG"):
-            import sys
+        _debug(f"CPU {self.cpu} unpinned: {why}")
 
-            print(f"hipform: CPU {self.cpu} unpinned: {why}", file=sys.stderr)
+    def close(self) -> None:
+        """The end of the claim for the calling thread: its CPUs back, the claim
+        released."""
+        self.unpin()
+        self.release()
 
     def release(self) -> None:
         global _helper_cpus, _active
@@ -138,6 +145,13 @@ class CpuClaim:
                 _active = None
         os.close(self._fd)  # releases the flock
         self._fd = None
+
+
+def _debug(msg: str) -> None:
+    if os.environ.get("HIPFORM_DEBUG"):
+        import sys
+
+        print(f"hipform: {msg}", file=sys.stderr)
 
 
 def _tids() -> list[int]:
@@ -218,11 +232,7 @@ class ContentionWatch:
         share = max(0.0, (busy - self.busy) - ours) / (now - self.t)
         self.t, self.busy, self.ran = now, busy, ran
         self.history.append(share)
-        if os.environ.get("HIPFORM_DEBUG"):
-            import sys
-
-            print(f"hipform: CPU {self.claim.cpu}: other work {share:.0%}, ours "
-                  f"{ours:.2f} s", file=sys.stderr)
+        _debug(f"CPU {self.claim.cpu}: other work {share:.0%}, ours {ours:.2f} s")
         self.hits = self.hits + 1 if share > CONTENTION_SHARE else 0
         if self.hits >= CONTENTION_CHECKS:
             self.claim.give_up(f"other work took {share:.0%} of it")
@@ -269,11 +279,7 @@ def start_model(claim: CpuClaim | None, factory: Callable[..., T], *a: Any, **kw
     ``claim``'s CPU, so the threads it starts stay there; the calling thread then moves
     to the helpers' CPUs (for a model that another thread runs, which calls
     ``claim.pin()`` itself). Without a claim, just ``factory(*a, **kw)``."""
-    if claim is None:
-        return factory(*a, **kw)
-    try:
-        claim.pin()
-    except OSError:
+    if claim is None or not claim.pin():
         return factory(*a, **kw)
     try:
         return factory(*a, **kw)
@@ -296,20 +302,16 @@ def model_cpu(enabled: bool | None = None) -> Iterator[int | None]:
         yield claimed_cpu()
         return
     claim = claim_cpu(enabled)
-    if claim is None:
-        yield None
-        return
-    try:
-        claim.pin()
-    except OSError:
+    if claim is not None and not claim.pin():
         claim.release()
+        claim = None
+    if claim is None:
         yield None
         return
     try:
         yield claim.cpu
     finally:
-        claim.unpin()
-        claim.release()
+        claim.close()
 
 
 def helper_affinity() -> None:

@@ -356,6 +356,7 @@ def test_contention_watch_gives_pinning_up_when_other_work_takes_the_cpu(
         assert other is not None and other.cpu == cpu
         other.release()
         assert affinity.contention_watch() is None
+        assert watch.claim.pin() is False and _mask() == allowed  # given up: no pinning
     assert _mask() == allowed
 
 

@@ -99,12 +99,9 @@ class WorkerState:
             # model is opened (its threads started) and run from this thread, which
             # stays pinned; reader/writer threads move off it (hipform.affinity)
             self._claim = claim_cpu((cfg.get("options") or {}).get("pin_cpu"))
-            if self._claim is not None:
-                try:
-                    self._claim.pin()
-                except OSError:
-                    self._claim.release()
-                    self._claim = None
+            if self._claim is not None and not self._claim.pin():
+                self._claim.release()
+                self._claim = None
             try:
                 if spec == DEFAULT_ESTIMATOR:
                     from hipform.pose import resolve_model
@@ -138,8 +135,7 @@ class WorkerState:
             est.close()
         if self._claim is not None:
             claim, self._claim = self._claim, None
-            claim.unpin()
-            claim.release()
+            claim.close()
 
 
 def make_record(task: dict[str, Any], *, status: str, row: dict[str, Any],

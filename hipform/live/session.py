@@ -333,10 +333,7 @@ class LiveSession:
     def _infer(self, grabber: FrameGrabber) -> None:
         watch = None
         if self.cpu_claim is not None:
-            try:
-                self.cpu_claim.pin()
-            except OSError:
-                pass
+            self.cpu_claim.pin()
             from hipform.affinity import contention_watch
 
             watch = contention_watch()  # gives the pinning up if its CPU turns out busy
