@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
             if est is not None:
                 est.close()
             if claim is not None:
-                claim.release()
+                claim.close()  # this thread was moved to the helpers' CPUs: all back
             src.close()
         if window:
             if json_out:
