@@ -32,6 +32,14 @@ class SideChoice(str, Enum):
         return None if self is SideChoice.auto else self.value
 
 
+class WindowBackendChoice(str, Enum):
+    """``hipform live --window-backend`` (see :mod:`hipform.live.window`)."""
+
+    auto = "auto"
+    x11 = "x11"
+    opencv = "opencv"
+
+
 class PersonChoice(str, Enum):
     largest = "largest"
     leftmost = "leftmost"

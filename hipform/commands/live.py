@@ -14,6 +14,7 @@ from hipform.commands.choices import (
     ProfileSetOption,
     SideChoice,
     SubjectOption,
+    WindowBackendChoice,
 )
 
 
@@ -42,6 +43,10 @@ def register(app: typer.Typer) -> None:
         window: Annotated[bool, typer.Option(
             "--window/--no-window", help="Show the window. --no-window prints reps and "
             "cues as lines instead (no display needed).")] = True,
+        window_backend: Annotated[WindowBackendChoice | None, typer.Option(
+            "--window-backend", help="How the window is drawn: x11 (shared memory, the "
+            "cheapest; Linux), opencv (OpenCV's window), auto = x11 where it works. "
+            "[default: $HIPFORM_WINDOW, else auto]")] = None,
         json_out: Annotated[bool, typer.Option(
             "--json", help="With --no-window: one JSON object per line.")] = False,
         out: Annotated[Path | None, typer.Option(
@@ -112,9 +117,10 @@ def register(app: typer.Typer) -> None:
 
                 spoken = Voice()
             if window:
-                from hipform.live.window import Window
+                from hipform.live.window import open_window
 
-                win = Window()  # before the model: no display fails at once
+                # before the model: no display fails at once
+                win = open_window(backend=window_backend.value if window_backend else None)
             from hipform.affinity import claim_cpu, start_model
             from hipform.pose import open_estimator
 

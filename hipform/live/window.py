@@ -1,6 +1,15 @@
-"""The live window: the ONLY module in hipform that uses OpenCV's GUI (highgui).
+"""The live window: :func:`open_window` picks a backend, each with ``show``, ``poll``,
+``closed`` and ``close``:
 
-cv2 is imported when a :class:`Window` is created, never at import time.
+* ``x11`` (:class:`hipform.live.x11.X11Window`): frames go to the X server through
+  MIT-SHM shared memory; the cheapest by far (measured in docs/README_live.md). The
+  default on Linux with an X11 display (Wayland desktops run it through XWayland).
+* ``opencv`` (:class:`OpenCVWindow`): OpenCV's highgui window (Qt in
+  opencv-contrib-python); the fallback everywhere else (macOS, Windows), and when the
+  display has no MIT-SHM (e.g. X forwarded over ssh).
+
+This module is the ONLY one in hipform that uses OpenCV's GUI (highgui); cv2 is
+imported when a window is created, never at import time.
 """
 
 from __future__ import annotations
@@ -8,12 +17,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
 from hipform.errors import HipformError
 
-__all__ = ["KEYS", "NoDisplayError", "Window", "display_available"]
+__all__ = ["BACKENDS", "KEYS", "NoDisplayError", "OpenCVWindow", "display_available",
+           "open_window"]
 
 
 class NoDisplayError(HipformError, OSError):
@@ -44,13 +55,55 @@ KEYS: dict[int, str] = {
 }
 
 
-class Window:
+#: window backends; "auto" = x11 where it works, else opencv
+BACKENDS = ("auto", "x11", "opencv")
+
+
+def open_window(title: str = "hipform live", size: tuple[int, int] | None = None,
+                backend: str | None = None) -> Any:
+    """Open the live window.
+
+    Args:
+        title: window title.
+        size: initial (width, height) in pixels, or None for the first frame's size.
+        backend: "auto", "x11" or "opencv" (see the module docstring); None = the
+            ``HIPFORM_WINDOW`` environment variable, else "auto".
+    Returns:
+        an :class:`~hipform.live.x11.X11Window` or an :class:`OpenCVWindow`.
+    Raises:
+        NoDisplayError: no display to open a window on.
+        ValueError: an unknown backend name.
+    """
+    name = (backend or os.environ.get("HIPFORM_WINDOW") or "auto").strip().lower()
+    if name not in BACKENDS:
+        raise ValueError(f"unknown window backend {name!r} (HIPFORM_WINDOW or "
+                         f"--window-backend): use one of {', '.join(BACKENDS)}")
+    if not display_available():
+        # OpenCV's Qt backend aborts the whole process without a display: say it first
+        raise NoDisplayError("no display to open the live window on (DISPLAY is not "
+                             "set): run with --no-window, or under xvfb-run")
+    x11_possible = sys.platform.startswith("linux") and bool(os.environ.get("DISPLAY"))
+    if name == "x11" or (name == "auto" and x11_possible):
+        from hipform.live.x11 import X11Error, X11Window
+
+        try:
+            return X11Window(title, size)
+        except X11Error as e:
+            if name == "x11" or "cannot open X display" in str(e):
+                # no usable display at all: Qt would abort the process on it too
+                raise NoDisplayError(f"cannot open the live window: {e}") from e
+    return OpenCVWindow(title, size)
+
+
+class OpenCVWindow:
     """A resizable OpenCV window showing BGR frames.
 
     Args:
         title: window title.
         size: initial (width, height) in pixels, or None for the frame size.
     """
+
+    backend = "opencv"
 
     def __init__(self, title: str = "hipform live", size: tuple[int, int] | None = None) -> None:
         if not display_available():

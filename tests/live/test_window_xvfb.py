@@ -4,12 +4,12 @@ the cue/guidance box. The best screenshot is kept in test-artifacts/."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,30 +32,6 @@ def _clip() -> tuple[Path, str]:
     return SAMPLES / "real_sports2d_demo.mp4", "single_leg_squat"
 
 
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    if os.environ.get("DISPLAY"):
-        yield os.environ["DISPLAY"]
-        return
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        pytest.skip("no DISPLAY and Xvfb is not installed (CI installs xvfb with apt)")
-    n = next(k for k in range(90, 200) if not Path(f"/tmp/.X{k}-lock").exists())
-    proc = subprocess.Popen([xvfb, f":{n}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(50):
-            if Path(f"/tmp/.X11-unix/X{n}").exists():
-                break
-            time.sleep(0.1)
-        else:
-            pytest.skip("Xvfb did not start")
-        yield f":{n}"
-    finally:
-        proc.terminate()
-        proc.wait(5)
-
-
 def _count(img: np.ndarray, bgr: tuple[int, int, int], tol: int = 10) -> int:
     d = np.abs(img.astype(np.int16) - np.array(bgr, np.int16)).max(axis=2)
     return int((d <= tol).sum())
@@ -70,14 +46,14 @@ def _crop(img: np.ndarray) -> np.ndarray:
     return img[y0:y1 + 1, x0:x1 + 1]
 
 
-def _session_shots(display: str, folder: Path, clip: Path, ex: str):
-    """Run `hipform live` with the window on ``display`` and screenshot the screen
+def _session_shots(display: str, folder: Path, clip: Path, ex: str, backend: str):
+    """Run `hipform live` with the window (``backend``) on ``display`` and screenshot the screen
     every ~0.4 s while it runs. Returns (shots, log, returncode); each shot is
     (skeleton pixels, cue-box pixels, window crop BGR)."""
     import cv2
 
     folder.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, DISPLAY=display)
+    env = dict(os.environ, DISPLAY=display, HIPFORM_WINDOW=backend)
     cmd = [str(HIPFORM), "live", "--source", str(clip), "--exercise", ex, "--window",
            "--no-save", "--out", str(folder / "out"), "--max-seconds", "20"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -107,29 +83,35 @@ def _session_shots(display: str, folder: Path, clip: Path, ex: str):
     return shots, (out + err).decode(errors="replace")[-2000:], proc.returncode
 
 
-def test_window_shows_skeleton_and_cue(display: str, tmp_path: Path, artifacts: Path):
+@pytest.mark.parametrize("backend", ["x11", "opencv"])
+def test_window_shows_skeleton_and_cue(display: str, tmp_path: Path, artifacts: Path,
+                                       backend: str):
     import cv2
 
     if shutil.which("import") is None:
         pytest.skip("ImageMagick `import` not installed")
     clip, ex = _clip()
-    shots, log, rc = _session_shots(display, tmp_path / "run1", clip, ex)
+    shots, log, rc = _session_shots(display, tmp_path / "run1", clip, ex, backend)
     if shots and all(float(s[2].max()) == 0 for s in shots):
         # Seen on a freshly started Xvfb without a window manager: the window is mapped
         # (xwininfo lists it) but the root screenshot stays black for the whole run.
         # A second session on the same display is captured normally.
-        shots, log, rc = _session_shots(display, tmp_path / "run2", clip, ex)
+        shots, log, rc = _session_shots(display, tmp_path / "run2", clip, ex, backend)
     assert shots, f"no screenshot could be taken; hipform said: {log}"
     # the artefact: the latest shot with both (mid-exercise: reps, tempo, a cue)
     k_best = max(range(len(shots)), key=lambda k: (shots[k][0] > 40, shots[k][1] > 300, k))
     skel, box, best = shots[k_best]
-    cv2.imwrite(str(artifacts / "live_window.png"), best)
+    cv2.imwrite(str(artifacts / ("live_window.png" if backend == "x11"
+                                  else f"live_window_{backend}.png")), best)
     assert skel > 40, f"no skeleton: {skel} skeleton-colour pixels; hipform said: {log}"
     seen = [(sk, bx) for sk, bx, _ in shots]
     assert box > 300, f"no cue box drawn: (skeleton, cue-box) pixels per shot {seen}; {log}"
     assert best.shape[0] >= 300 and best.shape[1] >= 500, f"window only {best.shape[:2]}"
     # the window stayed open until the clip ended (not closed early, no crash)
     assert rc == 0 and "(end of source)" in log, log
+    # ... and it was the backend asked for
+    runs = sorted(tmp_path.glob("run*/out/analysis.json"))
+    assert json.loads(runs[-1].read_text())["live"]["window"] == backend
     # more than one frame was shown: the picture changes over time
     assert len(shots) >= 3
     assert any(np.abs(s[2].astype(int).mean() - shots[0][2].astype(int).mean()) > 0.5
