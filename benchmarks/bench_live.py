@@ -98,13 +98,36 @@ def load_frames(clip: Path) -> tuple[list[Any], float]:
     return out, float(src.vinfo.fps or 30.0)
 
 
+def xserver_pid() -> int | None:
+    """The X server of ``$DISPLAY`` (from its lock file), to read its CPU time: the
+    display's share of the work is counted too, not only our process's."""
+    d = os.environ.get("DISPLAY", "")
+    try:
+        n = int(d.split(":")[1].split(".")[0])
+        return int(Path(f"/tmp/.X{n}-lock").read_text().strip())
+    except (IndexError, ValueError, OSError):
+        return None
+
+
+def proc_cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` (0.0 when unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class TimedWindow:
-    """The real window, timing ``show`` (imshow + waitKey)."""
+    """The real window (``backend``: "x11" or "opencv"), timing ``show``."""
 
-    def __init__(self) -> None:
-        from hipform.live.window import Window
+    def __init__(self, backend: str) -> None:
+        from hipform.live.window import open_window
 
-        self.w = Window("hipform bench")
+        self.w = open_window("hipform bench", backend=backend)
+        assert self.w.backend == backend, (self.w.backend, backend)
         self.ms: list[float] = []
         self.cpu_ms: list[float] = []
         self.poll_ms: list[float] = []
@@ -186,7 +209,7 @@ class SleepEstimator:
 
 
 def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced: bool,
-             window: bool, exercise: str,
+             window: str | None, exercise: str,
              stub_rows: list[tuple[np.ndarray, Any]] | None = None,
              stub_ms: float = 20.0) -> dict:
     from hipform.affinity import claim_cpu, start_model
@@ -206,17 +229,20 @@ def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced
         est.process(frames[0].bgr, t0 - 100)
         if claim is not None:
             claim.unpin(to_others=True)
-    win = TimedWindow() if window else None
-    opts = LiveOptions(exercise=exercise, window=window, save=False, drop=paced,
+    win = TimedWindow(window) if window else None
+    xpid = xserver_pid() if window else None
+    opts = LiveOptions(exercise=exercise, window=bool(window), save=False, drop=paced,
                        fast=not paced, draw=True, report=False)
     sess = LiveSession(MemorySource(frames, fps, t0), est, opts, paced=paced, window=win,
                        stream=io.StringIO(), cpu_claim=claim)
     cpu0 = time.process_time()
     main0 = time.thread_time()
+    x0 = proc_cpu_s(xpid)
     try:
         sess.run_loop()
         cpu = time.process_time() - cpu0
         main_cpu = time.thread_time() - main0
+        xcpu = proc_cpu_s(xpid) - x0
     finally:
         est.close()
         if claim is not None:
@@ -246,17 +272,20 @@ def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced
         # the main thread's whole CPU (every step, not just the median one: the exercise
         # engine's rep-end work, the first frame's set-up, idle polls)
         "main_cpu_ms_per_frame": 1000 * main_cpu / max(1, sess.frames_processed),
+        # the X server's CPU while the loop ran (another process: not in cpu_ms_per_frame)
+        "xserver_cpu_ms_per_frame": 1000 * xcpu / max(1, sess.frames_processed),
     }
     return res
 
 
-def profile_steps(frames: list[Any], rows: list[tuple[np.ndarray, Any]], *, window: bool,
-                  exercise: str, repeats: int = 2) -> dict[str, float]:
+def profile_steps(frames: list[Any], rows: list[tuple[np.ndarray, Any]], *,
+                  window: str | None, exercise: str, repeats: int = 2) -> dict[str, float]:
     """CPU time (ms per frame, main thread, ``time.thread_time``) of each part of the
     live loop's per-frame work, calling :meth:`LiveSession.step` directly (no threads)
-    on the frames with the landmarks the model found, and ``imshow`` + ``waitKey``
-    through the real window when ``window``. Parts are timed by wrapping the functions
-    the step calls; "rest of the step" is what is left of the step's total."""
+    on the frames with the landmarks the model found, and showing each through the real
+    window (``window``: its backend) when given (OpenCV's: ``imshow`` + ``waitKey``
+    timed apart). Parts are timed by wrapping the functions the step calls; "rest of
+    the step" is what is left of the step's total."""
     import cv2
 
     import hipform.core.metrics as cm
@@ -283,7 +312,7 @@ def profile_steps(frames: list[Any], rows: list[tuple[np.ndarray, Any]], *, wind
                (ov, "draw_skeleton", "overlay: skeleton"),
                (ov, "_draw_angle_labels", "overlay: angle labels (layout + boxes)"),
                (ls, "_draw_key_hint", "key hint")]
-    if window:
+    if window == "opencv":
         patches += [(cv2, "imshow", "window: imshow"), (cv2, "waitKey", "window: waitKey"),
                     (cv2, "getWindowProperty", "window: closed check")]
     saved = [(mod, attr, getattr(mod, attr)) for mod, attr, _ in patches]
@@ -293,10 +322,12 @@ def profile_steps(frames: list[Any], rows: list[tuple[np.ndarray, Any]], *, wind
         for mod, attr, name in patches:
             setattr(mod, attr, wrap(name, getattr(mod, attr)))
         if window:
-            from hipform.live.window import Window
+            from hipform.live.window import open_window
 
-            win = Window("hipform bench profile")
-        opts = ls.LiveOptions(exercise=exercise, window=window, save=False, draw=True,
+            win = open_window("hipform bench profile", backend=window)
+            if window != "opencv":
+                win.show = wrap(f"window: show ({window})", win.show)
+        opts = ls.LiveOptions(exercise=exercise, window=bool(window), save=False, draw=True,
                               report=False)
         sess = ls.LiveSession(iter(()), None, opts, window=win, stream=io.StringIO())
         sess._guidance = wrap("guidance (framing, view)", sess._guidance)
@@ -339,7 +370,8 @@ def profile_steps(frames: list[Any], rows: list[tuple[np.ndarray, Any]], *, wind
 
 
 def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
-    """Medians over rounds for one variant (``suffix`` "" = headless, "+window")."""
+    """Medians over rounds for one variant (``suffix`` "" = headless, "+x11" /
+    "+opencv" = with that window backend)."""
 
     def med(mode: str, key: str) -> float:
         return float(statistics.median(x[key] for x in rounds[mode]))
@@ -387,9 +419,18 @@ def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
         "process_cpu_extra_share_per_round_pct": [
             round(100 * (lr["cpu_ms_per_frame"] - mr["cpu_ms_per_frame"]) * lr["fps"] / 1000, 1)
             for lr, mr in zip(rounds[lp], rounds["model"], strict=True)],
+        # the display server's work for the window (another process; 0 headless)
+        "xserver_cpu_ms_per_frame": round(med(lp, "xserver_cpu_ms_per_frame"), 2),
+        "process_and_xserver_extra_share_of_frame_time_pct": round(
+            100 * (extra_cpu + med(lp, "xserver_cpu_ms_per_frame")) / frame_ms, 1),
         "target_fps_30_met": bool(loop_fps >= 30.0),
         "target_nonmodel_10pct_met": bool(extra_cpu <= 0.10 * frame_ms),
     }
+
+
+def _backend_of(mode: str) -> str | None:
+    """"loop+x11" -> "x11"; "loop" -> None (headless)."""
+    return mode.split("+", 1)[1] if "+" in mode else None
 
 
 def main() -> None:
@@ -399,6 +440,9 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="lite | full | heavy (default full)")
     ap.add_argument("--window", action="store_true",
                     help="also run the loop with the real window (needs a display)")
+    ap.add_argument("--window-backends", default="x11,opencv",
+                    help="with --window: the window backends to run, comma-separated "
+                    "(x11 is what `hipform live` uses on Linux; opencv for comparison)")
     ap.add_argument("--exercise", default="single_leg_squat")
     args = ap.parse_args()
     clip = args.clip
@@ -416,8 +460,10 @@ def main() -> None:
     stub_rows = [est.process(f.bgr, f.t_ms) for f in frames]  # (xyzv, world) for the stubs
     est.close()
     modes = ["model", "model-cvpool", "loop", "loop-null", "realtime", "realtime-stub"]
+    backends = [b.strip() for b in args.window_backends.split(",") if b.strip()]
     if args.window:
-        modes += ["loop+window", "loop-null+window", "realtime+window"]
+        for b in backends:
+            modes += [f"loop+{b}", f"loop-null+{b}", f"realtime+{b}"]
     rounds: dict[str, list[dict]] = {m: [] for m in modes}
     t0 = 0
     for r in range(args.repeats):
@@ -428,25 +474,26 @@ def main() -> None:
             elif mode == "model-cvpool":
                 res = run_model(frames, t0, args.model, cv_threads=-1)
             elif mode == "realtime-stub":
-                res = run_loop(frames, fps, t0, None, paced=True, window=False,
+                res = run_loop(frames, fps, t0, None, paced=True, window=None,
                                exercise=args.exercise, stub_rows=stub_rows,
                                stub_ms=STUB_MS)
             elif mode.startswith("loop-null"):
                 res = run_loop(frames, fps, t0, None, paced=False,
-                               window=mode.endswith("+window"), exercise=args.exercise,
+                               window=_backend_of(mode), exercise=args.exercise,
                                stub_rows=stub_rows, stub_ms=0.0)
             else:
                 res = run_loop(frames, fps, t0, args.model, paced=mode.startswith("realtime"),
-                               window=mode.endswith("+window"), exercise=args.exercise)
+                               window=_backend_of(mode), exercise=args.exercise)
             rounds[mode].append(res)
             print(f"round {r + 1} {mode:15s} " + "  ".join(
                 f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in res.items()),
                 flush=True)
-    profile = {"headless": profile_steps(frames, stub_rows, window=False,
+    profile = {"headless": profile_steps(frames, stub_rows, window=None,
                                          exercise=args.exercise)}
     if args.window:
-        profile["window"] = profile_steps(frames, stub_rows, window=True,
-                                          exercise=args.exercise)
+        for b in backends:
+            profile[f"window ({b})"] = profile_steps(frames, stub_rows, window=b,
+                                                     exercise=args.exercise)
     variants = {"headless": summarise(rounds, "", fps)}
     st = rounds["realtime-stub"]
     variants["headless"]["stub_realtime_dropped_pct"] = round(100 * statistics.median(
@@ -454,7 +501,8 @@ def main() -> None:
     variants["headless"]["stub_latency_ms_median"] = round(statistics.median(
         x["latency_ms_median"] for x in st), 1)
     if args.window:
-        variants["window"] = summarise(rounds, "+window", fps)
+        for b in backends:
+            variants[f"window ({b})"] = summarise(rounds, f"+{b}", fps)
     import cv2
     import mediapipe
 
@@ -528,6 +576,10 @@ def render_md(out: dict, fps: float) -> str:
                       f"(main thread {s['null_model_loop_main_cpu_ms_per_frame']:.2f}, "
                       f"other threads {s['null_model_loop_other_threads_cpu_ms_per_frame']:.2f}"
                       f"; {s['null_model_loop_cpu_share_of_frame_time_pct']:.1f} % of frame time)"),
+        row("X server CPU per frame while the loop ran (another process, not in the "
+            "line above)", lambda s: f"{s.get('xserver_cpu_ms_per_frame', 0.0):.2f} ms"),
+        row("... process CPU beyond the model plus the X server's, share of frame time",
+            lambda s: f"{s.get('process_and_xserver_extra_share_of_frame_time_pct', 0):.1f} %"),
         row("target >= 30 frames/s (unpaced loop)",
             lambda s: "met" if s["target_fps_30_met"] else "**not met**"),
         row("target: all but the model <= 10 % of frame time (process CPU)",
@@ -537,7 +589,7 @@ def render_md(out: dict, fps: float) -> str:
     pcols = list(prof)
     ptable = ""
     if pcols:
-        keys = list(prof[pcols[-1]])
+        keys = list(dict.fromkeys(k for c in pcols for k in prof[c]))  # every column's rows
         ptable = ("| part of the per-frame work (main thread CPU, ms/frame) | "
                   + " | ".join(pcols) + " |\n|---|" + "---|" * len(pcols) + "\n"
                   + "\n".join(f"| {k} | " + " | ".join(
@@ -546,7 +598,7 @@ def render_md(out: dict, fps: float) -> str:
     load = ", ".join(f"{x:.2f}" for x in out["machine"]["loadavg"])
     head = "| measure | " + " | ".join(cols) + " |\n|---|" + "---|" * len(cols)
     table = head + "\n" + "\n".join(rows)
-    window = " --window" if "window" in v else ""
+    window = " --window" if len(v) > 1 else ""
     return f"""# Live loop benchmark
 
 {out['date']} -- `python benchmarks/bench_live.py{window}`{' (Xvfb display)' if window else ''},
@@ -572,9 +624,12 @@ the same frames and landmarks, each part timed by wrapping the function it calls
 {ptable}
 "frame time" is the unpaced loop's time per frame (1 / its frames per second). The
 main thread's work (One Euro, metrics, calibration, exercise engine, HUD and overlay
-drawing, and with the window `imshow` + `waitKey`) runs while the inference thread
+drawing, and with the window showing the picture) runs while the inference thread
 runs the model on the next frame, so it overlaps the model instead of adding to it.
-Its wall time with the window is mostly `waitKey` waiting for the display, not CPU.
+"window (x11)" is the window `hipform live` opens on Linux (`hipform/live/x11.py`:
+the frame written into MIT-SHM shared memory, the X server reads it from there);
+"window (opencv)" is OpenCV's Qt window (`imshow` + `waitKey`), the fallback, for
+comparison. With OpenCV's window the wall time is mostly `waitKey` waiting, not CPU.
 The process CPU line is the honest total: everything the live loop costs beyond the
 bare model (main-thread work plus the capture/inference hand-over and GIL switches).
 The realtime row is the loop fed like a camera (newest-frame capture). On this loaded
