@@ -1,5 +1,6 @@
 """Report plots (matplotlib, Agg canvas, no pyplot global state). Each function returns
 PNG bytes. matplotlib is imported inside the functions only (the ``report`` extra).
+Colours and the decimation of long clips are shared with :mod:`hipform.report.svgplot`.
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SIDE_COLOURS", "measure_plot_png", "trend_plot_png"]
+from hipform.report.svgplot import FLAG as _FLAG
+from hipform.report.svgplot import GRID as _GRID
+from hipform.report.svgplot import INK as _INK
+from hipform.report.svgplot import SEVERE as _SEVERE
+from hipform.report.svgplot import SIDE_COLOURS, _arr, _decimate, trend_measures
 
-#: Line colours by side; chosen apart from the severity colours (amber, red).
-SIDE_COLOURS = {"left": "#2563eb", "right": "#9333ea", "both": "#0f766e",
-                "sagittal": "#0f766e"}
-_FLAG = "#f59e0b"
-_SEVERE = "#dc2626"
-_INK = "#1f2937"
-_GRID = "#e5e7eb"
+__all__ = ["SIDE_COLOURS", "measure_plot_png", "trend_plot_png"]
 
 
 def _figure(
@@ -76,38 +75,6 @@ def _png(fig: Any, dpi: int) -> bytes:
     # ~10 % more bytes (27.0 -> 29.5 kB), about 0.35 s off every analysis with a report
     pal.save(out, format="PNG", compress_level=6)
     return out.getvalue()
-
-
-def _arr(values: Sequence[float | None]) -> np.ndarray:
-    """List with None -> float64 array with NaN, shape (T,)."""
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-
-
-def _decimate(
-    t: np.ndarray, data: dict[str, np.ndarray], max_points: int
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Min/max decimation for long clips: (T,) series -> about ``max_points`` points that
-    keep every peak and trough (each bucket contributes its min and its max). NaN-aware:
-    a bucket with no value stays NaN, so gaps still show."""
-    n = t.shape[0]
-    if n <= max_points:
-        return t, data
-    size = int(np.ceil(n / (max_points // 2)))
-    nb = int(np.ceil(n / size))
-    pad = nb * size - n
-
-    def buckets(a: np.ndarray) -> np.ndarray:
-        return np.concatenate([a, np.full(pad, np.nan)]).reshape(nb, size)
-
-    tb = buckets(t.astype(np.float64))
-    t_out = np.repeat(np.fmin.reduce(tb, axis=1), 2)
-    t_out[1::2] = np.fmax.reduce(tb, axis=1)
-    out = {}
-    for k, a in data.items():
-        b = buckets(a)
-        lo, hi = np.fmin.reduce(b, axis=1), np.fmax.reduce(b, axis=1)
-        out[k] = np.stack([lo, hi], axis=1).reshape(-1)
-    return t_out, out
 
 
 def measure_plot_png(
@@ -206,12 +173,7 @@ def trend_plot_png(
     sdd = sdd or {}
     labels = labels or {}
     if measures is None:
-        found: list[str] = []
-        for row in trend:
-            for m in row.get("measures", {}):
-                if m not in found:
-                    found.append(m)
-        measures = found
+        measures = trend_measures(trend)
     n = max(len(measures), 1)
     ncols = 2 if n > 1 else 1
     nrows = (n + ncols - 1) // ncols
