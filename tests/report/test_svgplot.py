@@ -4,7 +4,10 @@ repetitions, empty input, escaping, and the trend across sessions."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -265,3 +268,15 @@ def test_nice_ticks() -> None:
     assert nice_ticks(0, 59.97, 7).tolist() == [0, 10, 20, 30, 40, 50]
     assert nice_ticks(1, 1, 5).size == 0
 
+
+def test_a_report_with_plots_imports_no_matplotlib_or_pil() -> None:
+    code = (
+        "import sys\n"
+        "from hipform.report.html import build_html\n"
+        "a = {'frames': {'t_ms': [0, 33, 67], 'knee_valgus_deg': {'left': [1.0, 2.0, 3.0]}}}\n"
+        "assert build_html(a).count('<figure class=\"plot\"><svg ') == 1\n"
+        "print(','.join(m for m in ('matplotlib', 'PIL') if m in sys.modules))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       check=True, cwd=Path(__file__).resolve().parents[2])
+    assert r.stdout.strip() == ""
