@@ -688,7 +688,8 @@ font-size:.8rem;font-weight:600;white-space:nowrap}
 .sev-none.val,.sev-none.chip{background:#f1f5f9;color:#475569}
 .rubric{font-size:.75rem;color:var(--muted);line-height:1.3;min-width:110px}
 .moments{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:14px}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:18px 28px}
+.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,320px),1fr));
+gap:18px 28px}
 .nowrap{white-space:nowrap}
 .sub{font-size:.78rem;color:var(--muted);font-variant-numeric:tabular-nums}
 .moment{border:1px solid var(--line);border-radius:12px;overflow:hidden;background:#fff}
@@ -715,7 +716,6 @@ code{background:#f1f5f9;padding:1px 5px;border-radius:4px}
 @media (max-width:600px){
 main{padding:16px 12px 28px}h1{font-size:1.5rem}section{padding:14px 12px;border-radius:12px}
 .card-value{font-size:1.4rem}td,th{padding:6px 5px}
-.grid2{grid-template-columns:1fr}
 .moments{grid-template-columns:1fr 1fr;gap:10px}
 table.stack thead{display:none}
 table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}

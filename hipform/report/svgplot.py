@@ -40,12 +40,13 @@ _AXIS = "#9ca3af"
 _REP = "#f3f4f6"
 _FONT = "system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif"
 
-#: Width (CSS px) of the whole drawing that layout decisions assume: a phone.
-NARROW_PX = 330.0
+#: Width (CSS px) of the whole drawing that layout decisions assume: a phone (the report
+#: also never shows a trend panel narrower than this, see ``.grid2`` in its CSS).
+NARROW_PX = 320.0
 #: Most points drawn per series; longer series are min/max decimated (:func:`_decimate`).
 MAX_POINTS = 1200
 #: Plot area, percent of the width: left margin (y tick labels) and right margin.
-_LEFT_PCT = 9.0
+_LEFT_PCT = 10.0  # room for 3-character tick labels ("−10") on a phone
 _RIGHT_PCT = 3.0
 #: Units across the nested data ``viewBox`` (time axis).
 _VB = 1000.0
@@ -139,13 +140,19 @@ def _tick_text(v: float, step: float) -> str:
 
 class _Axes:
     """Maps data to drawing coordinates for one plot area: x to percent of the width
-    (outer drawing) or to nested-viewBox units, y to pixels from the top."""
+    (outer drawing) or to nested-viewBox units, y to pixels from the top. The y ticks
+    (at most ``max_yticks``) are chosen here: the left margin widens for long labels."""
 
     def __init__(self, x0: float, x1: float, y0: float, y1: float, top: float,
-                 height: float) -> None:
+                 height: float, max_yticks: int) -> None:
         self.x0, self.x1, self.y0, self.y1 = x0, x1, y0, y1
         self.top, self.height = top, height
-        self.left, self.right = _LEFT_PCT, 100.0 - _RIGHT_PCT
+        self.yticks = nice_ticks(y0, y1, max_yticks)
+        step = float(self.yticks[1] - self.yticks[0]) if self.yticks.size > 1 else 1.0
+        self.ylabels = [_tick_text(float(v), step) for v in self.yticks]
+        widest = max([_text_px(s, _TICK_PX) for s in self.ylabels] + [0.0])
+        self.left = max(_LEFT_PCT, (widest + 10.0) / NARROW_PX * 100.0)
+        self.right = 100.0 - _RIGHT_PCT
 
     def frac(self, x: np.ndarray | float) -> Any:
         return (np.asarray(x, dtype=np.float64) - self.x0) / (self.x1 - self.x0)
@@ -176,17 +183,16 @@ class _Axes:
                 f'y="{_num(top)}" height="{_num(bottom - top)}" fill="{colour}" '
                 f'fill-opacity="{opacity:g}"/>')
 
-    def frame(self, yticks: np.ndarray, ylabel: str) -> str:
+    def frame(self, ylabel: str) -> str:
         """Grid, y tick labels, left and bottom axis lines and the y label."""
         out = []
-        step = float(yticks[1] - yticks[0]) if yticks.size > 1 else 1.0
-        for v in yticks:
+        for v in self.yticks:
             py = _num(float(self.py(v)))
             out.append(f'<line x1="{_num(self.left)}%" x2="{_num(self.right)}%" y1="{py}" '
                        f'y2="{py}" stroke="{GRID}"/>')
-        for v in yticks:
+        for v, text in zip(self.yticks, self.ylabels, strict=True):
             out.append(f'<text x="{_num(self.left)}%" dx="-7" y="{_num(float(self.py(v)))}" '
-                       f'dy="0.34em" text-anchor="end">{_tick_text(float(v), step)}</text>')
+                       f'dy="0.34em" text-anchor="end">{text}</text>')
         bottom = _num(self.top + self.height)
         out.append(f'<g stroke="{_AXIS}"><line x1="{_num(self.left)}%" x2="{_num(self.left)}%" '
                    f'y1="{_num(self.top)}" y2="{bottom}"/><line x1="{_num(self.left)}%" '
@@ -331,7 +337,8 @@ def measure_svg(
     pad = 0.08 * (hi - lo)
     x0, x1 = float(t[0]), float(t[-1])
     if x1 <= x0:
-        x0, x1 = x0 - 0.5, x0 + 0.5
+        x0 = max(x0 - 0.5, min(x0, 0.0))  # one frame: a 1 s axis, not into negative time
+        x1 = x0 + 1.0
 
     legend = [(k, SIDE_COLOURS.get(k, INK)) for k in data] if len(data) > 1 else []
     two_rows = bool(legend) and (_text_px(title, _TITLE_PX) + 24 + _legend_px(list(data))
@@ -344,7 +351,7 @@ def measure_svg(
     labels = _rep_labels(shown, x0, x1)
     # room above the data for the repetition labels
     head = (hi - lo + 2 * pad) * _REP_ROW / (_PLOT_PX - _REP_ROW) if labels else 0.0
-    ax = _Axes(x0, x1, lo - pad, hi + pad + head, top, _PLOT_PX)
+    ax = _Axes(x0, x1, lo - pad, hi + pad + head, top, _PLOT_PX, max_yticks=7)
 
     out = [f'<text x="0" y="17" font-size="{_TITLE_PX}" font-weight="700" fill="{INK}">'
            f"{_e(title)}</text>"]
@@ -361,7 +368,7 @@ def measure_svg(
         p = ax.pct(float(v))
         out.append(f'<line x1="{p:.2f}%" x2="{p:.2f}%" y1="{_num(top)}" '
                    f'y2="{_num(top + ax.height)}" stroke="{GRID}"/>')
-    out.append(ax.frame(nice_ticks(ax.y0, ax.y1, 7), ylabel))
+    out.append(ax.frame(ylabel))
     step = float(xticks[1] - xticks[0]) if xticks.size > 1 else 1.0
     for v in xticks:
         out.append(f'<text x="{ax.pct(float(v)):.2f}%" y="{_num(top + ax.height + 17)}" '
@@ -451,8 +458,13 @@ def _trend_panel(
     two_rows = bool(legend) and (_text_px(label, _TITLE_PX) + 24 + _legend_px(sides)
                                  > NARROW_PX)
     top = oy + (64.0 if two_rows else 46.0)
-    x0, x1 = (-0.5, 0.5) if n <= 1 else (-0.35, n - 1 + 0.35)
-    ax = _Axes(x0, x1, lo - 0.12 * span, hi + 0.12 * span, top, 130.0)
+    # x: session index; the first and last sessions far enough in for their date labels
+    widest = max([_text_px(d, _TICK_PX - 1) for d in dates] + [1.0])
+    plot_px = NARROW_PX * (100.0 - _LEFT_PCT - _RIGHT_PCT) / 100.0
+    edge = max(0.0, widest / 2 - NARROW_PX * _RIGHT_PCT / 100.0)
+    pad = max(0.35, edge * (n - 1) / max(plot_px - 2 * edge, 1.0))
+    x0, x1 = (-0.5, 0.5) if n <= 1 else (-pad, n - 1 + pad)
+    ax = _Axes(x0, x1, lo - 0.12 * span, hi + 0.12 * span, top, 130.0, max_yticks=5)
     height = top - oy + ax.height + 30.0
 
     out = [f'<text x="0" y="{_num(oy + 17)}" font-size="{_TITLE_PX}" font-weight="700" '
@@ -463,10 +475,9 @@ def _trend_panel(
         p = ax.pct(i)
         out.append(f'<line x1="{p:.2f}%" x2="{p:.2f}%" y1="{_num(top)}" '
                    f'y2="{_num(top + ax.height)}" stroke="{GRID}"/>')
-    out.append(ax.frame(nice_ticks(ax.y0, ax.y1, 5), "degrees"))
+    out.append(ax.frame("degrees"))
     # date labels: every k-th session (always the last one) so that they do not collide
-    room = NARROW_PX * (ax.right - ax.left) / 100.0 / max(x1 - x0, 1e-9)
-    widest = max([_text_px(d, _TICK_PX - 1) for d in dates] + [1.0])
+    room = plot_px / (x1 - x0)
     every = max(1, math.ceil((widest + 8) / room))
     for i, d in enumerate(dates):
         if (n - 1 - i) % every == 0:

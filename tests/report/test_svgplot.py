@@ -261,6 +261,27 @@ def test_trend_with_three_sessions() -> None:
                      r"12\.0 \(2026-11-16\)", root.find(f"{NS}desc").text)
 
 
+def test_trend_dates_are_thinned_to_fit_a_phone() -> None:
+    rows = [{"recorded_at": f"2026-{1 + k // 4:02d}-{1 + 7 * (k % 4):02d}",
+             "measures": {"hip_drop": {"left": float(k)}}} for k in range(12)]
+    root = parse(trend_svg(rows))
+    dates = [e.text for e in root.iter(f"{NS}text") if e.text and e.text.startswith("2026-")]
+    assert 2 <= len(dates) < 12 and dates[-1] == "2026-03-22"  # this session keeps its date
+    assert len(list(root.iter(f"{NS}circle"))) == 12  # every session still has its point
+
+
+def test_long_tick_labels_widen_the_left_margin() -> None:
+    t = np.arange(100) / 30.0
+    for values, widest in ((np.linspace(0, 20, 100), "20"),
+                           (np.linspace(-120, -20, 100), "\u2212120")):
+        root = parse(measure_svg(t, {"both": values}, title="m"))
+        labels = [e for e in root.iter(f"{NS}text") if e.get("dx") == "-7"]
+        assert widest in [e.text for e in labels]
+        left_pct = float(labels[0].get("x").rstrip("%"))
+        # on a 320 px phone the right-aligned label still starts inside the drawing
+        assert left_pct / 100 * 320 - 7 - 0.56 * 12 * len(widest) >= 0
+
+
 def test_nice_ticks() -> None:
     assert nice_ticks(-5.6, 17.3, 7).tolist() == [-5, 0, 5, 10, 15]
     assert nice_ticks(0, 10, 7).tolist() == [0, 2, 4, 6, 8, 10]
