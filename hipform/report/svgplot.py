@@ -17,9 +17,9 @@ taken for a phone-sized plot (:data:`NARROW_PX`), so they hold on every screen.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import math
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -224,7 +224,9 @@ def _legend_px(labels: Sequence[str]) -> float:
 
 def _svg(body: str, *, title: str, desc: str, height: float, kind: str) -> str:
     """Wrap a drawing: root element, accessible name and description, font."""
-    uid = kind + hashlib.blake2b(f"{title}\0{desc}\0{body}".encode(), digest_size=5).hexdigest()
+    # ids unique on the page, and the same for the same drawing (crc32: zlib is loaded
+    # anyway; hashlib would load OpenSSL, 3.5 MB)
+    uid = f"{kind}-{zlib.crc32(f'{title}|{desc}|{body}'.encode()):08x}"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="{_num(height)}" '
         f'class="{kind}" role="img" aria-labelledby="{uid}-t {uid}-d" '
