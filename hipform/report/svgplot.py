@@ -197,8 +197,8 @@ class _Axes:
         out.append(f'<g stroke="{_AXIS}"><line x1="{_num(self.left)}%" x2="{_num(self.left)}%" '
                    f'y1="{_num(self.top)}" y2="{bottom}"/><line x1="{_num(self.left)}%" '
                    f'x2="{_num(self.right)}%" y1="{bottom}" y2="{bottom}"/></g>')
-        out.append(f'<text x="0" y="{_num(self.top - 9)}" font-size="{_LABEL_PX}">'
-                   f"{_e(ylabel)}</text>")
+        out.append(f'<text x="{_num(self.left)}%" dx="-4" y="{_num(self.top - 9)}" '
+                   f'font-size="{_LABEL_PX}">{_e(ylabel)}</text>')  # above the y axis
         return "".join(out)
 
 
