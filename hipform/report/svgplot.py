@@ -110,21 +110,31 @@ def _decimate(
     return t_out, out
 
 
-def nice_ticks(lo: float, hi: float, max_ticks: int) -> np.ndarray:
-    """Tick values on a 1-2-5 step inside ``[lo, hi]``, at most ``max_ticks`` of them.
+def nice_ticks(lo: float, hi: float, max_ticks: int, target: int | None = None) -> np.ndarray:
+    """Tick values on a 1-2-5 step inside ``[lo, hi]``: at most ``max_ticks`` of them and,
+    among the steps that allow that, the count nearest ``target`` (ties: more ticks;
+    default: the finest step that fits).
 
     Returns:
         (K,) float64, increasing; empty when ``hi <= lo`` or either is not finite.
     """
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return np.zeros(0)
-    span = hi - lo
-    mag = 10.0 ** math.floor(math.log10(span / max(max_ticks, 1)))
-    step = mag
-    for m in (1.0, 2.0, 5.0, 10.0, 20.0, 50.0):
+    mag = 10.0 ** math.floor(math.log10((hi - lo) / max(max_ticks, 1)))
+    best: tuple[int, int, float] | None = None  # (distance to target, -count, step)
+    for m in (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0):
         step = m * mag
-        if math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1 <= max_ticks:
+        count = math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1
+        if count > max_ticks:
+            continue
+        key = (abs(count - (target or max_ticks)), -count, step)
+        if best is None or key < best:
+            best = key
+        if target is None:
             break
+    if best is None:  # only when max_ticks < 1
+        return np.zeros(0)
+    step = best[2]
     k = np.arange(math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9) + 1)
     return np.round(k * step, 10)
 
@@ -141,13 +151,14 @@ def _tick_text(v: float, step: float) -> str:
 class _Axes:
     """Maps data to drawing coordinates for one plot area: x to percent of the width
     (outer drawing) or to nested-viewBox units, y to pixels from the top. The y ticks
-    (at most ``max_yticks``) are chosen here: the left margin widens for long labels."""
+    (about ``yticks`` of them, at most 2 more) are chosen here: the left margin widens
+    for long labels."""
 
     def __init__(self, x0: float, x1: float, y0: float, y1: float, top: float,
-                 height: float, max_yticks: int) -> None:
+                 height: float, yticks: int) -> None:
         self.x0, self.x1, self.y0, self.y1 = x0, x1, y0, y1
         self.top, self.height = top, height
-        self.yticks = nice_ticks(y0, y1, max_yticks)
+        self.yticks = nice_ticks(y0, y1, yticks + 2, target=yticks)
         step = float(self.yticks[1] - self.yticks[0]) if self.yticks.size > 1 else 1.0
         self.ylabels = [_tick_text(float(v), step) for v in self.yticks]
         widest = max([_text_px(s, _TICK_PX) for s in self.ylabels] + [0.0])
@@ -219,7 +230,8 @@ def _legend(items: Sequence[tuple[str, str]], y: float) -> str:
 
 
 def _legend_px(labels: Sequence[str]) -> float:
-    return sum(_text_px(s, _LABEL_PX) + 38 for s in labels)
+    """Width of :func:`_legend`'s items: swatch 16 + gap 6 + label, 16 between items."""
+    return sum(_text_px(s, _LABEL_PX) + 38 for s in labels) - 16
 
 
 def _svg(body: str, *, title: str, desc: str, height: float, kind: str) -> str:
@@ -353,7 +365,7 @@ def measure_svg(
     labels = _rep_labels(shown, x0, x1)
     # room above the data for the repetition labels
     head = (hi - lo + 2 * pad) * _REP_ROW / (_PLOT_PX - _REP_ROW) if labels else 0.0
-    ax = _Axes(x0, x1, lo - pad, hi + pad + head, top, _PLOT_PX, max_yticks=7)
+    ax = _Axes(x0, x1, lo - pad, hi + pad + head, top, _PLOT_PX, yticks=5)
 
     out = [f'<text x="0" y="17" font-size="{_TITLE_PX}" font-weight="700" fill="{INK}">'
            f"{_e(title)}</text>"]
@@ -466,7 +478,7 @@ def _trend_panel(
     edge = max(0.0, widest / 2 - NARROW_PX * _RIGHT_PCT / 100.0)
     pad = max(0.35, edge * (n - 1) / max(plot_px - 2 * edge, 1.0))
     x0, x1 = (-0.5, 0.5) if n <= 1 else (-pad, n - 1 + pad)
-    ax = _Axes(x0, x1, lo - 0.12 * span, hi + 0.12 * span, top, 130.0, max_yticks=5)
+    ax = _Axes(x0, x1, lo - 0.12 * span, hi + 0.12 * span, top, 130.0, yticks=4)
     height = top - oy + ax.height + 30.0
 
     out = [f'<text x="0" y="{_num(oy + 17)}" font-size="{_TITLE_PX}" font-weight="700" '

@@ -288,6 +288,10 @@ def test_nice_ticks() -> None:
     assert nice_ticks(0.03, 0.92, 6).tolist() == pytest.approx([0.2, 0.4, 0.6, 0.8])
     assert nice_ticks(0, 59.97, 7).tolist() == [0, 10, 20, 30, 40, 50]
     assert nice_ticks(1, 1, 5).size == 0
+    # with a target: the count nearest it (ties: more ticks), never more than the maximum
+    assert nice_ticks(-5.2, 73.0, 7, target=5).tolist() == [0, 20, 40, 60]
+    assert nice_ticks(-1.0, 12.6, 7, target=5).tolist() == [0, 2, 4, 6, 8, 10, 12]
+    assert nice_ticks(-5.6, 21.0, 7, target=5).tolist() == [-5, 0, 5, 10, 15, 20]
 
 
 def test_a_report_with_plots_imports_no_matplotlib_or_pil() -> None:
