@@ -329,8 +329,9 @@ def measure_svg(
             above ``severe`` red, each with a dashed line.
         reps: (start_s, end_s) of each repetition, shaded grey and numbered from 1.
     Returns:
-        one ``<svg>`` element (text), 100 % wide and 250 px high; a short drawing that
-        says "no data" when no series has a value.
+        one ``<svg>`` element (text), 100 % wide and 240 px high (258 when the legend
+        needs a row of its own); a short drawing that says "no data" when no series has
+        a value.
     """
     t = np.asarray(t_s, dtype=np.float64).reshape(-1)
     data = {str(k): (_arr(v) if isinstance(v, list | tuple) else
