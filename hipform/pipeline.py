@@ -158,12 +158,11 @@ class _Consumer:
 
 
 #: Modules that only the end of an analysis needs (scoring's zero-phase filter, the
-#: report's plots, the history store): importing them costs about 1.5 s of a cold
-#: process (scipy.signal alone ~0.8 s). :func:`prewarm_imports` loads them in a
-#: background thread while the model runs, instead of after it.
+#: report and its SVG plots, the history store): scipy.signal alone costs ~0.8 s of a
+#: cold process. :func:`prewarm_imports` loads them in a background thread while the
+#: model runs, instead of after it. (The report needs no matplotlib.)
 FINISH_MODULES = ("scipy.signal", "hipform.store", "hipform.report.html",
-                  "hipform.report.plots", "matplotlib.figure",
-                  "matplotlib.backends.backend_agg")
+                  "hipform.report.svgplot")
 
 
 #: the GIL switch interval while :func:`prewarm_imports` runs (Python's default: 5 ms)
@@ -173,7 +172,7 @@ PREWARM_SWITCH_S = 0.0005
 def prewarm_imports(names: Iterable[str] = FINISH_MODULES) -> threading.Thread | None:
     """Import ``names`` in a daemon thread (returns it; None when all are loaded).
 
-    Only a head start: an import that fails here (e.g. matplotlib not installed) is
+    Only a head start: an import that fails here (e.g. an optional extra not installed) is
     ignored and fails again, with its own message, where the module is really used.
     Python's per-module import locks make a later import of the same module wait for
     this one instead of running twice."""

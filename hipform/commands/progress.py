@@ -133,14 +133,20 @@ def _write_plot(data: dict[str, Any], path: Path) -> None:
     import os
     import tempfile
 
-    from hipform.errors import OutputError
+    from hipform.errors import HipformError, OutputError
     from hipform.report.plots import trend_plot_png
     from hipform.report.progress import MEASURE_LABELS
 
-    png = trend_plot_png(
-        data["sessions"], sdd=data["sdd"], labels=MEASURE_LABELS,
-        title=f"{data['subject']} · {data['exercise'].replace('_', ' ')}: mean per-rep peak",
-    )
+    try:
+        png = trend_plot_png(
+            data["sessions"], sdd=data["sdd"], labels=MEASURE_LABELS,
+            title=f"{data['subject']} · {data['exercise'].replace('_', ' ')}: mean per-rep peak",
+        )
+    except ImportError as e:
+        if (e.name or "").split(".")[0] not in ("matplotlib", "PIL"):
+            raise
+        raise HipformError("the trend plot PNG needs matplotlib: pip install "
+                           "'hipform[report]', or pass --no-plot") from e
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

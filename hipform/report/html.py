@@ -1,8 +1,8 @@
 """Self-contained HTML report of one analysed clip.
 
-One file, no network: inline CSS, plots and thumbnails embedded as base64 ``data:`` URIs,
-no scripts, no external fonts. Written atomically (temporary file + rename), so a reader
-never sees half a report.
+One file, no network: inline CSS, plots as inline SVG (:mod:`hipform.report.svgplot`,
+no matplotlib), thumbnails embedded as base64 ``data:`` URIs, no scripts, no external
+fonts. Written atomically (temporary file + rename), so a reader never sees half a report.
 
 Sections: summary cards, per-frame plots of each measure (threshold bands, reps shaded),
 a rep table (timing, peaks coloured by severity, faults, rubric), the worst moment of
@@ -304,23 +304,13 @@ def _rubric_note(a: Mapping[str, Any]) -> str:
     return "lower is better"
 
 
-def _have_matplotlib() -> bool:
-    """matplotlib is in the ``report`` extra: without it the report has no plots."""
-    import importlib.util
-
-    return importlib.util.find_spec("matplotlib") is not None
-
-
 def _plots(a: Mapping[str, Any]) -> str:
     frames = a.get("frames") or {}
     t_ms = frames.get("t_ms") or []
     if not t_ms:
         return ""
-    from hipform.report.plots import measure_plot_png
+    from hipform.report.svgplot import measure_svg
 
-    if not _have_matplotlib():
-        return ('<section><h2>Through the clip</h2><p class="muted">Plots need matplotlib: '
-                "<code>pip install 'hipform[report]'</code>.</p></section>")
     t_s = [(_num(t) or 0.0) / 1000.0 for t in t_ms]
     reps = [((_num(r.get("start_ms")) or 0) / 1000, (_num(r.get("end_ms")) or 0) / 1000)
             for r in a.get("reps") or [] if r.get("start_ms") is not None
@@ -341,21 +331,15 @@ def _plots(a: Mapping[str, Any]) -> str:
             continue
         thr = thresholds.get(tkey) or {} if tkey else {}
         flag, severe = _num(thr.get("flag")), _num(thr.get("severe"))
-        wide = measure_plot_png(t_s, series, title=title, flag=flag, severe=severe, reps=reps)
-        narrow = measure_plot_png(t_s, series, title=title, flag=flag, severe=severe,
-                                  reps=reps, width_in=4.6, height_in=2.9, dpi=130)
+        svg = measure_svg(t_s, series, title=title, flag=flag, severe=severe, reps=reps)
         bands = []
         if _num(thr.get("flag")) is not None:
             bands.append(f'<span class="chip sev-flag">flag ≥ {_deg(thr["flag"], 0)}</span>')
         if _num(thr.get("severe")) is not None:
             bands.append(f'<span class="chip sev-severe">severe ≥ {_deg(thr["severe"], 0)}'
                          "</span>")
-        figs.append(
-            f'<figure class="plot"><picture><source media="(max-width: 600px)" '
-            f'srcset="{_data_uri(narrow, what=title)}"><img alt="{_e(title)} over time" '
-            f'src="{_data_uri(wide, what=title)}"></picture><figcaption>{_e(note)} '
-            f'{"".join(bands)}</figcaption></figure>'
-        )
+        figs.append(f'<figure class="plot">{svg}<figcaption>{_e(note)} '
+                    f'{"".join(bands)}</figcaption></figure>')
     if not figs:
         return ""
     return ('<section id="plots"><h2>Through the clip</h2><p class="muted">Grey bands are '
@@ -590,19 +574,14 @@ def _history(a: Mapping[str, Any], history: Sequence[Mapping[str, Any]] | None) 
         {"recorded_at": h.get("recorded_at") or h.get("created"), "measures": measures(h)}
         for h in prev
     ] + [{"recorded_at": a.get("recorded_at") or a.get("created"), "measures": now}]
-    imgs = []
-    if _have_matplotlib():
-        from hipform.report.plots import trend_plot_png
+    from hipform.report.svgplot import trend_svg
 
-        for m in [m for m in MEASURE_LABELS if m in now] + [
-                m for m in now if m not in MEASURE_LABELS]:
-            png = trend_plot_png(trend, sdd=DEFAULT_SDD, labels=MEASURE_LABELS, measures=[m],
-                                 width_in=4.6, height_in=2.7)
-            imgs.append(f'<img alt="{_e(MEASURE_LABELS.get(m, m))} across sessions" '
-                        f'src="{_data_uri(png, what="trend")}">')
-    img = ""
-    if imgs:
-        img = ("<figure class='plot'><div class='grid2'>" + "".join(imgs) + "</div>"
+    svgs = [trend_svg(trend, sdd=DEFAULT_SDD, labels=MEASURE_LABELS, measures=[m])
+            for m in [m for m in MEASURE_LABELS if m in now]
+            + [m for m in now if m not in MEASURE_LABELS]]
+    fig = ""
+    if svgs:
+        fig = ("<figure class='plot'><div class='grid2'>" + "".join(svgs) + "</div>"
                "<figcaption>Mean per-rep peak per session, the last point is this session. "
                "The shaded band is the first session ± the smallest detectable difference: "
                "points inside it are within measurement error of the first session."
@@ -612,7 +591,7 @@ def _history(a: Mapping[str, Any], history: Sequence[Mapping[str, Any]] | None) 
         f'<section id="history"><h2>Compared with your previous sessions ({len(prev)})</h2>'
         '<p class="muted">Values are the mean of the per-rep peaks. A change counts only when '
         f"it exceeds the smallest detectable difference ({_e(sdd_note)}); smaller changes are "
-        "within measurement error.</p>" + table + img + "</section>"
+        "within measurement error.</p>" + table + fig + "</section>"
     )
 
 
@@ -687,7 +666,7 @@ line-height:1.3;min-height:2.6em}
 .muted{color:var(--muted);margin:.1rem 0 .8rem;font-size:.93rem}
 figure{margin:0}
 figure.plot{margin:14px 0 6px}
-figure.plot img{width:100%;height:auto;display:block;border-radius:8px}
+figure.plot svg{display:block;width:100%;max-width:100%;overflow:visible}
 figcaption{font-size:.88rem;color:var(--muted);margin-top:4px}
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;width:100%;font-size:.93rem}
@@ -709,8 +688,8 @@ font-size:.8rem;font-weight:600;white-space:nowrap}
 .sev-none.val,.sev-none.chip{background:#f1f5f9;color:#475569}
 .rubric{font-size:.75rem;color:var(--muted);line-height:1.3;min-width:110px}
 .moments{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:14px}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:10px}
-.grid2 img{width:100%;height:auto;display:block}
+.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,320px),1fr));
+gap:18px 28px}
 .nowrap{white-space:nowrap}
 .sub{font-size:.78rem;color:var(--muted);font-variant-numeric:tabular-nums}
 .moment{border:1px solid var(--line);border-radius:12px;overflow:hidden;background:#fff}
@@ -737,7 +716,6 @@ code{background:#f1f5f9;padding:1px 5px;border-radius:4px}
 @media (max-width:600px){
 main{padding:16px 12px 28px}h1{font-size:1.5rem}section{padding:14px 12px;border-radius:12px}
 .card-value{font-size:1.4rem}td,th{padding:6px 5px}
-.grid2{grid-template-columns:1fr}
 .moments{grid-template-columns:1fr 1fr;gap:10px}
 table.stack thead{display:none}
 table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}

@@ -1,5 +1,7 @@
-"""Report plots (matplotlib, Agg canvas, no pyplot global state). Each function returns
-PNG bytes. matplotlib is imported inside the functions only (the ``report`` extra).
+"""The trend plot as a PNG file, for ``hipform progress --plot FILE.png`` (matplotlib, Agg
+canvas, no pyplot global state). matplotlib is imported inside the functions only (the
+``report`` extra). The HTML report does not use this module: its plots are inline SVG
+(:mod:`hipform.report.svgplot`), which also holds the colours used here.
 """
 
 from __future__ import annotations
@@ -10,15 +12,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SIDE_COLOURS", "measure_plot_png", "trend_plot_png"]
+from hipform.report.svgplot import GRID as _GRID
+from hipform.report.svgplot import INK as _INK
+from hipform.report.svgplot import SIDE_COLOURS, _arr, trend_measures
 
-#: Line colours by side; chosen apart from the severity colours (amber, red).
-SIDE_COLOURS = {"left": "#2563eb", "right": "#9333ea", "both": "#0f766e",
-                "sagittal": "#0f766e"}
-_FLAG = "#f59e0b"
-_SEVERE = "#dc2626"
-_INK = "#1f2937"
-_GRID = "#e5e7eb"
+__all__ = ["trend_plot_png"]
 
 
 def _figure(
@@ -78,106 +76,6 @@ def _png(fig: Any, dpi: int) -> bytes:
     return out.getvalue()
 
 
-def _arr(values: Sequence[float | None]) -> np.ndarray:
-    """List with None -> float64 array with NaN, shape (T,)."""
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-
-
-def _decimate(
-    t: np.ndarray, data: dict[str, np.ndarray], max_points: int
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Min/max decimation for long clips: (T,) series -> about ``max_points`` points that
-    keep every peak and trough (each bucket contributes its min and its max). NaN-aware:
-    a bucket with no value stays NaN, so gaps still show."""
-    n = t.shape[0]
-    if n <= max_points:
-        return t, data
-    size = int(np.ceil(n / (max_points // 2)))
-    nb = int(np.ceil(n / size))
-    pad = nb * size - n
-
-    def buckets(a: np.ndarray) -> np.ndarray:
-        return np.concatenate([a, np.full(pad, np.nan)]).reshape(nb, size)
-
-    tb = buckets(t.astype(np.float64))
-    t_out = np.repeat(np.fmin.reduce(tb, axis=1), 2)
-    t_out[1::2] = np.fmax.reduce(tb, axis=1)
-    out = {}
-    for k, a in data.items():
-        b = buckets(a)
-        lo, hi = np.fmin.reduce(b, axis=1), np.fmax.reduce(b, axis=1)
-        out[k] = np.stack([lo, hi], axis=1).reshape(-1)
-    return t_out, out
-
-
-def measure_plot_png(
-    t_s: Sequence[float],
-    series: Mapping[str, Sequence[float | None]],
-    *,
-    title: str,
-    ylabel: str = "degrees",
-    flag: float | None = None,
-    severe: float | None = None,
-    reps: Sequence[tuple[float, float]] = (),
-    width_in: float = 8.0,
-    height_in: float = 2.5,
-    dpi: int = 130,
-) -> bytes:
-    """Per-frame plot of one measure.
-
-    Args:
-        t_s: frame times, seconds, length T.
-        series: label (``"left"``, ``"right"``, ``"both"``, ...) -> T values in degrees
-            (None = not measured; the line breaks there).
-        flag, severe: thresholds in degrees; the area above ``flag`` is shaded amber,
-            above ``severe`` red.
-        reps: (start_s, end_s) of each repetition, shaded grey and numbered from 1.
-    Returns:
-        PNG bytes.
-    """
-    fig = _figure(width_in, height_in)
-    ax = fig.add_subplot()
-    _style(ax)
-    t = np.asarray(t_s, dtype=np.float64)
-    data = {k: _arr(v) for k, v in series.items()}
-    t, data = _decimate(t, data, max_points=int(width_in * dpi * 1.5))
-    finite = [a[np.isfinite(a)] for a in data.values()]
-    finite = [a for a in finite if a.size]
-    lo = min([0.0] + [float(a.min()) for a in finite])
-    hi = max([1.0] + [float(a.max()) for a in finite])
-    for thr in (flag, severe):
-        if thr is not None:
-            hi = max(hi, thr * 1.15)
-    pad = 0.08 * (hi - lo)
-    ymin, ymax = lo - pad, hi + pad
-    label_reps = len(reps) <= max(4, int(width_in * 2.5))  # labels would collide
-    for k, (a, b) in enumerate(reps):
-        ax.axvspan(a, b, color="#f3f4f6", zorder=0, linewidth=0)
-        if label_reps:
-            ax.text((a + b) / 2, ymax, f"{'rep ' if len(reps) <= 8 else ''}{k + 1}",
-                    ha="center", va="top", fontsize=7.5, color="#6b7280")
-    if flag is not None:
-        ax.axhspan(flag, severe if severe is not None else ymax, color=_FLAG, alpha=0.13,
-                   linewidth=0, zorder=0.5)
-        ax.axhline(flag, color=_FLAG, linewidth=1.0, linestyle="--", zorder=1)
-    if severe is not None:
-        ax.axhspan(severe, ymax, color=_SEVERE, alpha=0.10, linewidth=0, zorder=0.5)
-        ax.axhline(severe, color=_SEVERE, linewidth=1.0, linestyle="--", zorder=1)
-    for label, y in data.items():
-        ax.plot(t, y, color=SIDE_COLOURS.get(label, _INK), linewidth=1.6, label=label,
-                zorder=2)
-    ax.set_ylim(ymin, ymax)
-    if t.size:
-        ax.set_xlim(float(t[0]), float(t[-1]))
-    ax.set_title(title, loc="left", fontsize=10.5, color=_INK, fontweight="bold")
-    ax.set_ylabel(ylabel, fontsize=8.5, color="#4b5563")
-    ax.set_xlabel("time (s)", fontsize=8.5, color="#4b5563")
-    if len(data) > 1:
-        ax.legend(loc="upper right", fontsize=8, frameon=False, ncols=len(data),
-                  bbox_to_anchor=(1.0, 1.18))
-    return _png(fig, dpi)
-
-
 def trend_plot_png(
     trend: Sequence[Mapping[str, Any]],
     *,
@@ -206,12 +104,7 @@ def trend_plot_png(
     sdd = sdd or {}
     labels = labels or {}
     if measures is None:
-        found: list[str] = []
-        for row in trend:
-            for m in row.get("measures", {}):
-                if m not in found:
-                    found.append(m)
-        measures = found
+        measures = trend_measures(trend)
     n = max(len(measures), 1)
     ncols = 2 if n > 1 else 1
     nrows = (n + ncols - 1) // ncols

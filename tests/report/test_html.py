@@ -72,7 +72,9 @@ def test_report_is_self_contained_and_complete(full_report: Path) -> None:
     html = out.read_text(encoding="utf-8")
     assert [p.name for p in out.parent.iterdir()] == ["report.html"]  # no temp file left
     assert external_refs(html) == []
-    assert not re.search(r"https?://|<script|<link|<iframe|@font-face", html, re.IGNORECASE)
+    # the SVG namespace name is an identifier, not something fetched
+    bare = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert not re.search(r"https?://|<script|<link|<iframe|@font-face", bare, re.IGNORECASE)
     assert html.startswith("<!DOCTYPE html>") and 'name=\'viewport\'' in html
     # sections
     for text in ("Single-leg squat · left leg", "Repetitions", "Worst moments",
@@ -80,7 +82,9 @@ def test_report_is_self_contained_and_complete(full_report: Path) -> None:
                  "Push your left knee out over your little toe"):
         assert text in html, text
     # per-frame plots: knee valgus, hip drop, lumbar, trunk frontal, trunk sagittal, knee flexion
-    assert html.count("<figure class=\"plot\"><picture>") == 6
+    assert html.count('<figure class="plot"><svg ') == 6
+    assert "data:image/png" not in html.split("Worst moments")[0]  # plots are inline SVG
+    assert html.count('class="trend-plot"') == 4  # one per measure with history
     # thumbnails embedded with the right MIME type, captioned with the worst value
     assert html.count("data:image/jpeg;base64,") == 1
     assert "16.0°</span> severe · rep 2" in html
@@ -221,11 +225,17 @@ def test_worst_faults_severity_first_and_durations_lower_is_worse() -> None:
     assert '<b>Lowering too fast</b> · left<br><span class="val sev-severe">0.3 s</span>' in html
 
 
-def test_report_without_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
-    """matplotlib is an optional extra: the report still renders, without plots."""
-    import hipform.report.html as h
+def test_report_has_plots_without_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report's plots are inline SVG: they need no matplotlib (an optional extra)."""
+    import sys
 
-    monkeypatch.setattr(h, "_have_matplotlib", lambda: False)
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # any import of it now fails
+    with pytest.raises(ImportError):
+        import matplotlib  # noqa: F401
     html = build_html(make_analysis(), history=history(2))
-    assert "Plots need matplotlib" in html and "data:image/png" not in html
+    assert "Through the clip" in html and html.count('<figure class="plot"><svg ') == 6
+    assert html.count('class="trend-plot"') == 4
+    assert "matplotlib" not in html and "data:image/png" not in html
     assert "Compared with your previous sessions (2)" in html and "Repetitions" in html

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hipform.cli import app
-from hipform.errors import ConfigError
+from hipform.errors import ConfigError, HipformError
 from hipform.report.progress import (
     DEFAULT_SDD,
     IMPROVED,
@@ -142,6 +142,21 @@ def test_progress_command_errors(filled_db: Path) -> None:
     r = runner.invoke(app, ["progress", "--db", str(filled_db), "-s", "ana", "--sdd",
                             "elbow=3", "--no-plot"])
     assert isinstance(r.exception, ConfigError)
+
+
+def test_progress_plot_without_matplotlib_says_how_to_get_it(
+    filled_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # any import of it now fails
+    r = CliRunner().invoke(app, ["progress", "--db", str(filled_db), "-s", "ana", "--plot",
+                                 str(tmp_path / "t.png")])
+    assert isinstance(r.exception, HipformError), r.exception
+    assert "hipform[report]" in str(r.exception) and "--no-plot" in str(r.exception)
+    assert not (tmp_path / "t.png").exists()
 
 
 def test_history_commands(filled_db: Path, tmp_path: Path) -> None:
