@@ -179,3 +179,52 @@ def test_prewarm_imports_loads_in_the_background_and_ignores_failures() -> None:
     th.join(10)
     assert "wave" in sys.modules and name not in sys.modules
     assert prewarm_imports(["wave", "json"]) is None  # all loaded: no thread
+
+
+def test_short_gil_switch_is_shared_and_restored() -> None:
+    """Nested and overlapping users (the model thread and the prewarm thread) share the
+    short interval; the last one out restores what was there before, also on error."""
+    import sys
+
+    from hipform.pipeline import short_gil_switch
+
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.004)
+        first = short_gil_switch(0.0005)
+        first.__enter__()
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
+        with short_gil_switch(0.001):  # a longer wish never lengthens it
+            assert sys.getswitchinterval() == pytest.approx(0.0005)
+        assert sys.getswitchinterval() == pytest.approx(0.0005)  # still one user
+        first.__exit__(None, None, None)
+        assert sys.getswitchinterval() == pytest.approx(0.004)
+        with pytest.raises(RuntimeError), short_gil_switch():
+            raise RuntimeError("boom")
+        assert sys.getswitchinterval() == pytest.approx(0.004)
+    finally:
+        sys.setswitchinterval(before)
+
+
+def test_extraction_runs_with_the_short_switch_and_restores_it(tiny_video: Path) -> None:
+    import sys
+
+    from hipform.pipeline import MODEL_SWITCH_S, extract_landmarks
+    from hipform.video import VideoFileSource
+
+    seen: list[float] = []
+
+    class Est:
+        name, sha256 = "stub", ""
+
+        def process(self, bgr, t_ms):
+            seen.append(sys.getswitchinterval())
+            return np.zeros((33, 4), np.float32), None
+
+    before = sys.getswitchinterval()
+    extract_landmarks(VideoFileSource(tiny_video), Est(), pipelined=True)
+    assert seen and max(seen) <= MODEL_SWITCH_S < before
+    assert sys.getswitchinterval() == before
+    seen.clear()
+    extract_landmarks(VideoFileSource(tiny_video), Est(), pipelined=False)
+    assert seen and min(seen) == before  # one thread: nothing to hand over

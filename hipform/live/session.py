@@ -258,7 +258,8 @@ class LiveSession:
         paced: pace the source at real time (files; False for cameras).
         engine_factory: ``(exercise, side, profile, frame_size) -> session`` with
             ExerciseSession's API; default ``hipform.exercises.ExerciseSession``.
-        window: a :class:`~hipform.live.window.Window`-like object or None.
+        window: a window from :func:`~hipform.live.window.open_window` (or any object
+            with its ``show``/``poll``/``close`` methods), or None.
         voice: a :class:`~hipform.coaching.voice.Voice`-like object or None.
         stream: where headless lines go (default stdout).
     """

@@ -10,7 +10,7 @@ only per-frame work in our process is one BGR->BGRX conversion written straight 
 the shared segment (the X server reads it from there: no copy through the socket) and
 two Xlib calls.
 
-Everything X11 lives in this module; :class:`hipform.live.window.Window` picks it
+Everything X11 lives in this module; :func:`hipform.live.window.open_window` picks it
 (or OpenCV's window when Xlib, the display or MIT-SHM is not there).
 """
 
@@ -225,7 +225,7 @@ class _ShmImage:
 
 class X11Window:
     """A window showing BGR frames through MIT-SHM, with the same methods as
-    :class:`hipform.live.window.Window` uses (``show``, ``poll``, ``closed``, ``close``).
+    :class:`hipform.live.window.OpenCVWindow` has (``show``, ``poll``, ``closed``, ``close``).
 
     The picture keeps its aspect ratio when the user resizes the window (scaled with
     OpenCV, letterboxed). Two shared images alternate, so a frame is never written while
