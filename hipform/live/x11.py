@@ -94,7 +94,8 @@ _errors: list[tuple[int, int]] = []
 def _on_x_error(display: Any, ev: Any) -> int:
     """Xlib's default handler exits the process on any protocol error (e.g. a refused
     MIT-SHM attach over ssh): record it instead, the caller checks after XSync."""
-    _errors.append((int(ev.contents.error_code), int(ev.contents.request_code)))
+    if len(_errors) < 64:  # the first ones say what went wrong; never grows without end
+        _errors.append((int(ev.contents.error_code), int(ev.contents.request_code)))
     return 0
 
 
@@ -108,7 +109,7 @@ def _load() -> tuple[Any, Any, Any]:
     for short, soname in names.items():
         path = ctypes.util.find_library(short) or soname
         try:
-            libs.append(ctypes.CDLL(path))
+            libs.append(ctypes.CDLL(path, use_errno=short == "c"))
         except OSError as e:
             raise X11Error(f"cannot load {soname}: {e}") from e
     x, xext, libc = libs
