@@ -113,13 +113,15 @@ def xserver_pid() -> int | None:
 
 def proc_cpu_s(pid: int | None) -> float:
     """User + system CPU seconds of process ``pid`` (0.0 when unknown)."""
+    import psutil
+
     if pid is None:
         return 0.0
     try:
-        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+        t = psutil.Process(pid).cpu_times()
+    except psutil.Error:
         return 0.0
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    return t.user + t.system
 
 
 class TimedWindow:
@@ -386,9 +388,12 @@ def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
     nonmodel_cpu = med(lp, "step_cpu_ms_median") + med(lp, "show_cpu_ms_median")
     cpu_model = med("model", "cpu_ms_per_frame")
     cpu_loop = med(lp, "cpu_ms_per_frame")
-    # median over rounds of (loop - the bare model run right before and after it)
-    extra_cpu = float(statistics.median(
-        x["cpu_ms_per_frame"] - x["model_cpu_ms_per_frame_adjacent"] for x in rounds[lp]))
+    # each round's loop against the bare model runs right before and after it
+    extra_per_round = [x["cpu_ms_per_frame"] - x["model_cpu_ms_per_frame_adjacent"]
+                       for x in rounds[lp]]
+    vs_model_per_round = [x["fps"] / x["model_fps_adjacent"] for x in rounds[lp]]
+    extra_cpu = float(statistics.median(extra_per_round))
+    vs_model = float(statistics.median(vs_model_per_round))
     nl = "loop-null" + suffix
     null_cpu = med(nl, "cpu_ms_per_frame")
     null_main = med(nl, "main_cpu_ms_per_frame")
@@ -396,9 +401,7 @@ def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
         "model_fps": round(model_fps, 2),
         "model_ms_median": round(med("model", "ms_median"), 2),
         "loop_fps": round(loop_fps, 2),
-        # median over rounds of the loop against the bare model runs right around it
-        "loop_vs_model": round(float(statistics.median(
-            x["fps"] / x["model_fps_adjacent"] for x in rounds[lp])), 3),
+        "loop_vs_model": round(vs_model, 3),
         "realtime_fps": round(med(rt, "fps"), 2),
         "realtime_source_fps": fps,
         "realtime_dropped_pct": round(100 * med(rt, "frames_dropped")
@@ -416,20 +419,18 @@ def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
         "process_cpu_ms_per_frame_loop": round(cpu_loop, 2),
         "process_cpu_extra_ms_per_frame": round(extra_cpu, 2),
         "process_cpu_extra_share_of_frame_time_pct": round(100 * extra_cpu / frame_ms, 1),
-        "throughput_lost_vs_model_pct": round(100 * (1 - float(statistics.median(
-            x["fps"] / x["model_fps_adjacent"] for x in rounds[lp]))), 1),
+        "throughput_lost_vs_model_pct": round(100 * (1 - vs_model), 1),
         "model_cvpool_cpu_ms_per_frame": round(med("model-cvpool", "cpu_ms_per_frame"), 2),
         "null_model_loop_fps": round(med(nl, "fps"), 1),
         "null_model_loop_cpu_ms_per_frame": round(null_cpu, 2),
         "null_model_loop_main_cpu_ms_per_frame": round(null_main, 2),
         "null_model_loop_other_threads_cpu_ms_per_frame": round(null_cpu - null_main, 2),
         "null_model_loop_cpu_share_of_frame_time_pct": round(100 * null_cpu / frame_ms, 1),
-        # the same share round by round (model and loop of the same round)
+        # the same share round by round (each loop and the model runs around it)
         "process_cpu_extra_share_per_round_pct": [
-            round(100 * (lr["cpu_ms_per_frame"] - lr["model_cpu_ms_per_frame_adjacent"])
-                  * lr["fps"] / 1000, 1) for lr in rounds[lp]],
-        "loop_vs_adjacent_model_per_round": [
-            round(lr["fps"] / lr["model_fps_adjacent"], 3) for lr in rounds[lp]],
+            round(100 * e * lr["fps"] / 1000, 1)
+            for e, lr in zip(extra_per_round, rounds[lp], strict=True)],
+        "loop_vs_adjacent_model_per_round": [round(r, 3) for r in vs_model_per_round],
         # the display server's work for the window (another process; 0 headless)
         "xserver_cpu_ms_per_frame": round(med(lp, "xserver_cpu_ms_per_frame"), 2),
         "process_and_xserver_extra_share_of_frame_time_pct": round(

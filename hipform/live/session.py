@@ -805,7 +805,7 @@ class LiveSession:
                         "p95": _q(np.array(self.step_ms), 95)},
             "stop_reason": self.stop_reason,
             # the window backend ("x11" / "opencv"), None when headless
-            "window": getattr(self.window, "backend", None) if self.window else None,
+            "window": getattr(self.window, "backend", None),
             "options": {"drop": self.opts.drop, "paced": self.paced,
                         "exercise": self.opts.exercise, "side": self.opts.side},
             "recordings": list(self.recorder.files) if self.recorder else [],

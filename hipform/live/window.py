@@ -55,6 +55,21 @@ KEYS: dict[int, str] = {
 }
 
 
+def _require_display() -> None:
+    if not display_available():
+        # OpenCV's Qt backend aborts the whole process without a display: say it first
+        raise NoDisplayError("no display to open the live window on (DISPLAY is not "
+                             "set): run with --no-window, or under xvfb-run")
+
+
+def initial_size(bgr: np.ndarray) -> tuple[int, int]:
+    """A new window's (width, height) for frame ``bgr``: its own size (1:1 pixels),
+    scaled down to fit 1280x800 with the aspect kept."""
+    h, w = bgr.shape[:2]
+    k = min(1.0, 1280 / w, 800 / h)
+    return int(w * k), int(h * k)
+
+
 #: window backends; "auto" = x11 where it works, else opencv
 BACKENDS = ("auto", "x11", "opencv")
 
@@ -78,18 +93,15 @@ def open_window(title: str = "hipform live", size: tuple[int, int] | None = None
     if name not in BACKENDS:
         raise ValueError(f"unknown window backend {name!r} (HIPFORM_WINDOW or "
                          f"--window-backend): use one of {', '.join(BACKENDS)}")
-    if not display_available():
-        # OpenCV's Qt backend aborts the whole process without a display: say it first
-        raise NoDisplayError("no display to open the live window on (DISPLAY is not "
-                             "set): run with --no-window, or under xvfb-run")
+    _require_display()
     x11_possible = sys.platform.startswith("linux") and bool(os.environ.get("DISPLAY"))
     if name == "x11" or (name == "auto" and x11_possible):
-        from hipform.live.x11 import X11Error, X11Window
+        from hipform.live.x11 import X11DisplayError, X11Error, X11Window
 
         try:
             return X11Window(title, size)
         except X11Error as e:
-            if name == "x11" or "cannot open X display" in str(e):
+            if name == "x11" or isinstance(e, X11DisplayError):
                 # no usable display at all: Qt would abort the process on it too
                 raise NoDisplayError(f"cannot open the live window: {e}") from e
     return OpenCVWindow(title, size)
@@ -106,10 +118,7 @@ class OpenCVWindow:
     backend = "opencv"
 
     def __init__(self, title: str = "hipform live", size: tuple[int, int] | None = None) -> None:
-        if not display_available():
-            # OpenCV's Qt backend aborts the whole process without a display: say it first
-            raise NoDisplayError("no display to open the live window on (DISPLAY is not "
-                                 "set): run with --no-window, or under xvfb-run")
+        _require_display()
         import cv2
 
         self._cv2 = cv2
@@ -131,9 +140,7 @@ class OpenCVWindow:
         """
         cv2 = self._cv2
         if not self._shown and self._size is None:  # open at the frame size (1:1 pixels)
-            h, w = bgr.shape[:2]
-            k = min(1.0, 1280 / w, 800 / h)
-            cv2.resizeWindow(self.title, int(w * k), int(h * k))
+            cv2.resizeWindow(self.title, *initial_size(bgr))
         cv2.imshow(self.title, bgr)
         self._shown = True
         return self.poll(wait_ms)

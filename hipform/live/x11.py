@@ -27,12 +27,17 @@ import numpy as np
 
 from hipform.errors import HipformError
 
-__all__ = ["X11Error", "X11Window"]
+__all__ = ["X11DisplayError", "X11Error", "X11Window"]
 
 
 class X11Error(HipformError, OSError):
     """The X11 window cannot be used here (no libX11/libXext, no display, no MIT-SHM,
     or the server refused a request)."""
+
+
+class X11DisplayError(X11Error):
+    """No X display to open (``DISPLAY`` unset, or it cannot be opened): no window
+    backend can work there, unlike a display that only lacks MIT-SHM."""
 
 
 # --------------------------------------------------------------------------- Xlib types
@@ -248,10 +253,10 @@ class X11Window:
         self._x, self._xext, self._libc = _load()
         name = display if display is not None else os.environ.get("DISPLAY", "")
         if not name:
-            raise X11Error("DISPLAY is not set")
+            raise X11DisplayError("DISPLAY is not set")
         dpy = self._x.XOpenDisplay(name.encode())
         if not dpy:
-            raise X11Error(f"cannot open X display {name!r}")
+            raise X11DisplayError(f"cannot open X display {name!r}")
         self._dpy = dpy
         try:
             if not self._xext.XShmQueryExtension(dpy):
@@ -301,25 +306,26 @@ class X11Window:
 
     def _images(self, w: int, h: int) -> list[_ShmImage]:
         if not self._imgs or (self._imgs[0].w, self._imgs[0].h) != (w, h):
-            self._wait_idle()
+            self._wait_for(self._imgs, 0.5)
             for im in self._imgs:
                 im.free()
             self._imgs = []
             self._imgs = [_ShmImage(self, w, h), _ShmImage(self, w, h)]
         return self._imgs
 
-    def _wait_idle(self, timeout_s: float = 0.5) -> None:
-        """Until the X server has read every image put so far (or the window is gone)."""
+    def _wait_for(self, imgs: list[_ShmImage], timeout_s: float) -> None:
+        """Until the X server has read ``imgs`` (their completion events arrived), the
+        window is gone, or ``timeout_s`` passed (then they are taken as read)."""
         end = time.monotonic() + timeout_s
-        while any(im.busy for im in self._imgs) and not self._closed:
-            if not self._x.XPending(self._dpy):
-                if time.monotonic() > end:
-                    for im in self._imgs:
-                        im.busy = False
-                    return
-                time.sleep(0.0005)
-                continue
-            self._handle_events()
+        while any(im.busy for im in imgs) and not self._closed:
+            if self._x.XPending(self._dpy):
+                self._handle_events()
+            elif time.monotonic() > end:
+                break
+            else:
+                time.sleep(0.0002)
+        for im in imgs:
+            im.busy = False
 
     # ------------------------------------------------------------------ public
     def show(self, bgr: np.ndarray, wait_ms: int = 1) -> str | None:
@@ -330,13 +336,10 @@ class X11Window:
         if self._closed:
             return "quit"
         if not self._win:
-            h, w = bgr.shape[:2]
-            if self._size is not None:
-                w0, h0 = int(self._size[0]), int(self._size[1])
-            else:
-                k = min(1.0, 1280 / w, 800 / h)
-                w0, h0 = int(w * k), int(h * k)
-            self._open(w0, h0)
+            from hipform.live.window import initial_size
+
+            size = self._size or initial_size(bgr)
+            self._open(int(size[0]), int(size[1]))
         self._last = bgr
         self._handle_events()
         if self._closed:
@@ -375,7 +378,7 @@ class X11Window:
         x = self._x
         try:
             if not self._closed:
-                self._wait_idle()
+                self._wait_for(self._imgs, 0.5)
             for im in self._imgs:
                 im.free()
             self._imgs = []
@@ -400,13 +403,7 @@ class X11Window:
         imgs = self._images(vw, vh)
         im = imgs[self._next]
         if im.busy:  # the server still reads it: wait for its completion event
-            end = time.monotonic() + 0.1
-            while im.busy and not self._closed and time.monotonic() < end:
-                if self._x.XPending(self._dpy):
-                    self._handle_events()
-                else:
-                    time.sleep(0.0002)
-            im.busy = False
+            self._wait_for([im], 0.1)
             if self._closed:
                 return
         x0, y0 = (vw - dw) // 2, (vh - dh) // 2
@@ -417,13 +414,11 @@ class X11Window:
             small = cv2.resize(bgr, (dw, dh), interpolation=cv2.INTER_AREA if k < 1
                                else cv2.INTER_LINEAR)
             cv2.cvtColor(small, cv2.COLOR_BGR2BGRA, dst=im.pixels[y0:y0 + dh, x0:x0 + dw])
-        if self._dirty or (dw, dh) != (vw, vh):
-            # letterbox borders: only needed after a resize, they stay black after
-            if y0 or x0:
-                im.pixels[:y0] = 0
-                im.pixels[y0 + dh:] = 0
-                im.pixels[:, :x0] = 0
-                im.pixels[:, x0 + dw:] = 0
+        if y0 or x0:  # letterboxed: black bars (the image may have held a larger frame)
+            im.pixels[:y0] = 0
+            im.pixels[y0 + dh:] = 0
+            im.pixels[:, :x0] = 0
+            im.pixels[:, x0 + dw:] = 0
         self._xext.XShmPutImage(self._dpy, self._win, self._gc, im.img, 0, 0, 0, 0, vw, vh, 1)
         self._x.XFlush(self._dpy)
         im.busy = True
