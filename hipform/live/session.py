@@ -11,9 +11,9 @@ Threads (so a slow frame never stalls the camera, and drawing overlaps inference
   engine, overlay, window, recording, printing. It never waits for the model except
   when it has nothing to show.
 
-At the end (quit key, ``max_seconds``, end of file, camera disconnected, Ctrl-C) the
-RAW landmarks of every processed frame are scored exactly as ``hipform analyze`` does
-(:func:`hipform.pipeline.score_landmarks`) and written with
+At the end (quit key, ``max_seconds``, end of file, camera disconnected, display lost,
+Ctrl-C) the RAW landmarks of every processed frame are scored exactly as ``hipform
+analyze`` does (:func:`hipform.pipeline.score_landmarks`) and written with
 :func:`hipform.pipeline.write_outputs`; what the live engine showed (reps, cues, as seen)
 is added under ``analysis["live"]``.
 """
@@ -686,7 +686,13 @@ class LiveSession:
             return False
         t = self._last_t(0) or 0
         if action == "quit":
-            self.stop_reason = "quit key"
+            if getattr(self.window, "lost", False):
+                # the X server went away (not the user): end as a closed window does,
+                # with everything seen saved, and say so
+                self.stop_reason = "display lost"
+                self._warn("the connection to the X display broke; saving what was seen")
+            else:
+                self.stop_reason = "quit key"
             return True
         if action == "pause":
             self.paused = not self.paused

@@ -104,6 +104,29 @@ def _on_x_error(display: Any, ev: Any) -> int:
     return 0
 
 
+#: displays (Display* addresses) whose connection to the X server broke
+_lost: set[int] = set()
+
+
+@ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+def _on_io_error(display: Any) -> int:
+    """The connection to the X server broke (the server quit or crashed). Xlib's default
+    prints "XIO: fatal IO error" and exits the process; here it is recorded and, with the
+    exit handler below, Xlib returns to the caller: the window reports itself closed and
+    lost, and the live session ends the way a closed window ends it, with everything
+    seen saved. Xlib calls on that display are harmless afterwards (they return)."""
+    if display:
+        _lost.add(int(display))
+    return 0
+
+
+@ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+def _on_io_exit(display: Any, data: Any) -> None:
+    """Called by Xlib (>= 1.7) after :func:`_on_io_error` instead of ``exit(1)``."""
+    if display:
+        _lost.add(int(display))
+
+
 def _load() -> tuple[Any, Any, Any]:
     """libX11, libXext and libc, with the prototypes used here."""
     global _libs
@@ -168,6 +191,13 @@ def _load() -> tuple[Any, Any, Any]:
             raise X11Error(f"{name} missing from {lib._name}") from e
         f.restype, f.argtypes = res, args
     x.XSetErrorHandler(ctypes.cast(_on_x_error, vp))
+    # surviving a broken connection needs XSetIOErrorExitHandler (libX11 >= 1.7): with an
+    # older libX11, Xlib exits after any I/O error handler, so its default one is kept
+    exit_handler = getattr(x, "XSetIOErrorExitHandler", None)
+    if exit_handler is not None:
+        exit_handler.restype, exit_handler.argtypes = None, [vp, vp, vp]
+        x.XSetIOErrorHandler.restype, x.XSetIOErrorHandler.argtypes = vp, [vp]
+        x.XSetIOErrorHandler(ctypes.cast(_on_io_error, vp))
     _libs = (x, xext, libc)
     return _libs
 
@@ -258,6 +288,11 @@ class X11Window:
         if not dpy:
             raise X11DisplayError(f"cannot open X display {name!r}")
         self._dpy = dpy
+        #: True once the connection to the X server broke (the window is then closed)
+        self.lost = False
+        exit_handler = getattr(self._x, "XSetIOErrorExitHandler", None)
+        if exit_handler is not None:
+            exit_handler(dpy, ctypes.cast(_on_io_exit, ctypes.c_void_p), None)
         try:
             if not self._xext.XShmQueryExtension(dpy):
                 raise X11Error(f"X display {name!r} has no MIT-SHM extension")
@@ -318,7 +353,7 @@ class X11Window:
         window is gone, or ``timeout_s`` passed (then they are taken as read)."""
         end = time.monotonic() + timeout_s
         while any(im.busy for im in imgs) and not self._closed:
-            if self._x.XPending(self._dpy):
+            if self._x.XPending(self._dpy) or self._dpy in _lost:
                 self._handle_events()
             elif time.monotonic() > end:
                 break
@@ -379,6 +414,8 @@ class X11Window:
         try:
             if not self._closed:
                 self._wait_for(self._imgs, 0.5)
+            # (a lost display: these calls return at once; our side of the shared
+            # memory is still detached)
             for im in self._imgs:
                 im.free()
             self._imgs = []
@@ -389,6 +426,7 @@ class X11Window:
             x.XSync(self._dpy, 0)
         finally:
             x.XCloseDisplay(self._dpy)
+            _lost.discard(self._dpy)
             self._dpy = None
             self._closed = True
 
@@ -467,3 +505,5 @@ class X11Window:
                     self._closed = True
             elif t == _DESTROY_NOTIFY:
                 self._closed = True
+        if dpy in _lost:  # the connection broke (XPending returned 0 after the error)
+            self._closed = self.lost = True

@@ -161,6 +161,51 @@ def test_destroyed_window_quits_without_x_errors_killing_us(win, display: str):
     win.close()  # after the window is gone: no X error ends the process
 
 
+_SERVER_DIES = """
+import sys, time
+import numpy as np
+from hipform.live import x11
+w = x11.X11Window("hipform x11 test", display=sys.argv[1])
+f = np.full((240, 320, 3), 90, np.uint8)
+for _ in range(5):
+    assert w.show(f) is None
+print("shown", flush=True)
+sys.stdin.readline()  # the test kills the X server, then writes a line
+actions = [w.show(f) for _ in range(3)]
+print("actions", actions, "lost", w.lost, "closed", w.closed(), "poll", w.poll(), flush=True)
+w.close()
+print("closed cleanly", flush=True)
+"""
+
+
+def test_x_server_dying_closes_the_window_instead_of_exiting(own_display):
+    """Xlib's default on a broken connection is to print "XIO: fatal IO error" and exit
+    the process (a live session would lose everything). Run in a child process so that
+    a regression fails this test instead of ending the test run."""
+    import sys
+
+    xvfb, name = own_display
+    p = subprocess.Popen([sys.executable, "-c", _SERVER_DIES, name], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout is not None and p.stdin is not None
+        line = p.stdout.readline()
+        if "shown" not in line:
+            out, err = p.communicate(timeout=20)
+            if "X11Error" in err:
+                pytest.skip(f"no X11 window here: {err.strip().splitlines()[-1]}")
+            raise AssertionError(f"child did not show frames: {line}{out}{err}")
+        xvfb.kill()
+        xvfb.wait(5)
+        out, err = p.communicate("go\n", timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, f"the process ended with {p.returncode}: {err}"
+    assert "actions ['quit', 'quit', 'quit'] lost True closed True poll quit" in out, out + err
+    assert "closed cleanly" in out
+
+
 def test_open_window_backends(display: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DISPLAY", display)
     w = open_window("t", backend="x11")
