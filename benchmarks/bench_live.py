@@ -11,23 +11,26 @@ Modes (each on the same decoded frames, a fresh estimator each, interleaved over
              OpenCV's worker threads set as the live loop sets them;
   model-cvpool  the same with OpenCV's default thread pool (for reference);
   loop       the live loop unpaced, every frame processed (``--no-drop --fast``):
-             capture thread -> inference thread -> main thread (One Euro, metrics,
-             calibration, exercise engine, overlay drawing) -- its throughput;
+             capture thread -> inference thread (the model, then the frame's step: One
+             Euro, metrics, calibration, exercise engine, overlay drawing, and showing
+             it in the X11 window) -- its throughput;
+  loop-mainstep  the same with the step (and the window) on the main thread, as before
+             2026-12-07 (``LiveOptions.step_thread="main"``), for comparison;
   loop-null  the same loop with a null model that returns the landmarks the model found
              at once: its CPU per frame is everything except the model, measured
-             directly (main thread plus capture/inference hand-over);
+             directly (the step plus the capture/inference hand-over);
   realtime-stub  the realtime loop with a model that sleeps 20 ms and uses no CPU;
   realtime   the live loop fed like a 30 fps camera (paced, newest-frame capture,
              frames dropped when behind): processed fps, dropped frames and the latency
              from capture to the overlay being drawn (median, 95th percentile).
 
-"non-model cost" is the main-thread work per frame (everything except the model:
-smoothing, metrics, engine, HUD, drawing, and ``imshow`` when ``--window``) as a share
+"non-model cost" is the step's work per frame (everything except the model:
+smoothing, metrics, engine, HUD, drawing, and showing it when ``--window``) as a share
 of the frame time of the loop, plus the throughput lost against the bare model. The
 target is judged on process CPU: (live loop - bare model) CPU per frame <= 10 % of the
 loop's frame time, each unpaced loop taken against the bare model run right before and
 right after it in the same round (median over rounds). With a window the X server's CPU
-(another process) is recorded beside it. A per-part CPU profile of the main thread's step
+(another process) is recorded beside it. A per-part CPU profile of the step
 (:func:`profile_steps`) is recorded too.
 
 Usage: python benchmarks/bench_live.py [--clip sample_videos/sls_faulty.mp4]
@@ -132,6 +135,7 @@ class TimedWindow:
 
         self.w = open_window("hipform bench", backend=backend)
         assert self.w.backend == backend, (self.w.backend, backend)
+        self.any_thread = self.w.any_thread  # shown from the thread the session picks
         self.ms: list[float] = []
         self.cpu_ms: list[float] = []
         self.poll_ms: list[float] = []
@@ -215,7 +219,7 @@ class SleepEstimator:
 def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced: bool,
              window: str | None, exercise: str,
              stub_rows: list[tuple[np.ndarray, Any]] | None = None,
-             stub_ms: float = 20.0) -> dict:
+             stub_ms: float = 20.0, step_thread: str = "model") -> dict:
     from hipform.affinity import claim_cpu, start_model
     from hipform.live.session import LiveOptions, LiveSession
     from hipform.pose import open_estimator
@@ -236,7 +240,7 @@ def run_loop(frames: list[Any], fps: float, t0: int, model: str | None, *, paced
     win = TimedWindow(window) if window else None
     xpid = xserver_pid() if window else None
     opts = LiveOptions(exercise=exercise, window=bool(window), save=False, drop=paced,
-                       fast=not paced, draw=True, report=False)
+                       fast=not paced, draw=True, report=False, step_thread=step_thread)
     sess = LiveSession(MemorySource(frames, fps, t0), est, opts, paced=paced, window=win,
                        stream=io.StringIO(), cpu_claim=claim)
     cpu0 = time.process_time()
@@ -394,6 +398,10 @@ def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
     vs_model_per_round = [x["fps"] / x["model_fps_adjacent"] for x in rounds[lp]]
     extra_cpu = float(statistics.median(extra_per_round))
     vs_model = float(statistics.median(vs_model_per_round))
+    ms = "loop-mainstep" + suffix
+    ms_extra = [x["cpu_ms_per_frame"] - x["model_cpu_ms_per_frame_adjacent"]
+                for x in rounds[ms]]
+    ms_frame_ms = 1000.0 / med(ms, "fps")
     nl = "loop-null" + suffix
     null_cpu = med(nl, "cpu_ms_per_frame")
     null_main = med(nl, "main_cpu_ms_per_frame")
@@ -435,6 +443,15 @@ def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
         "xserver_cpu_ms_per_frame": round(med(lp, "xserver_cpu_ms_per_frame"), 2),
         "process_and_xserver_extra_share_of_frame_time_pct": round(
             100 * (extra_cpu + med(lp, "xserver_cpu_ms_per_frame")) / frame_ms, 1),
+        # the step on the main thread instead (before 2026-12-07), same rounds
+        "mainstep_loop_fps": round(med(ms, "fps"), 2),
+        "mainstep_process_cpu_extra_ms_per_frame": round(statistics.median(ms_extra), 2),
+        "mainstep_process_cpu_extra_share_of_frame_time_pct": round(
+            100 * statistics.median(ms_extra) / ms_frame_ms, 1),
+        "mainstep_process_cpu_extra_share_per_round_pct": [
+            round(100 * e * lr["fps"] / 1000, 1) for e, lr in zip(ms_extra, rounds[ms],
+                                                                 strict=True)],
+        "mainstep_main_thread_cpu_ms_per_frame": round(med(ms, "main_cpu_ms_per_frame"), 2),
         "target_fps_30_met": bool(loop_fps >= 30.0),
         "target_nonmodel_10pct_met": bool(extra_cpu <= 0.10 * frame_ms),
     }
@@ -479,7 +496,9 @@ def main() -> None:
     # rounds of one run)
     schedule = ["model"]
     for sfx in variants_sfx:
-        schedule += [f"loop{sfx}", "model"]
+        # and the same loop with the step on the main thread (the design before
+        # 2026-12-07), for the record of what moving it changed
+        schedule += [f"loop{sfx}", "model", f"loop-mainstep{sfx}", "model"]
     schedule += ["model-cvpool"] + [f"loop-null{sfx}" for sfx in variants_sfx]
     schedule += ["realtime-stub"] + [f"realtime{sfx}" for sfx in variants_sfx]
     rounds: dict[str, list[dict]] = {m: [] for m in dict.fromkeys(schedule)}
@@ -496,6 +515,10 @@ def main() -> None:
                 res = run_loop(frames, fps, t0, None, paced=True, window=None,
                                exercise=args.exercise, stub_rows=stub_rows,
                                stub_ms=STUB_MS)
+            elif mode.startswith("loop-mainstep"):
+                res = run_loop(frames, fps, t0, args.model, paced=False,
+                               window=_backend_of(mode), exercise=args.exercise,
+                               step_thread="main")
             elif mode.startswith("loop-null"):
                 res = run_loop(frames, fps, t0, None, paced=False,
                                window=_backend_of(mode), exercise=args.exercise,
@@ -556,13 +579,21 @@ def main() -> None:
     print(json.dumps(variants, indent=2))
 
 
+def _mainstep_cell(s: dict) -> str:
+    per_round = ", ".join(f"{x:.1f}" for x in s["mainstep_process_cpu_extra_share_per_round_pct"])
+    return (f"{s['mainstep_loop_fps']:.1f}; "
+            f"+{s['mainstep_process_cpu_extra_ms_per_frame']:.1f} ms = "
+            f"{s['mainstep_process_cpu_extra_share_of_frame_time_pct']:.1f} % ({per_round} %)")
+
+
 def render_md(out: dict, fps: float) -> str:
     v = out["summary"]
     h = v["headless"]
     pin_text = (
         "CPU pinning (`hipform/affinity.py`) was on, as `hipform live` runs by default: the "
-        "model's threads on one CPU, the main and capture threads on the other; the bare "
-        "model ran pinned too (a pinned model costs less CPU, so this comparison is the "
+        "model's threads and the inference thread (which runs the step too) on one CPU, "
+        "the main and capture threads on the other; the bare model ran pinned too (a pinned "
+        "model costs less CPU, so this comparison is the "
         "stricter one)." if out.get("pin_cpu") else
         "CPU pinning was off (`HIPFORM_PIN_CPU=0`) for the bare model and the loop.")
     cols = list(v)
@@ -579,13 +610,15 @@ def render_md(out: dict, fps: float) -> str:
             lambda s: f"{s['realtime_fps']:.1f} ({s['realtime_dropped_pct']:.1f} % dropped)"),
         row("capture-to-overlay latency, median / p95",
             lambda s: f"{s['latency_ms_median']:.1f} / {s['latency_ms_p95']:.1f} ms"),
-        row("main-thread work per frame (all but the model), wall",
+        row("the step's work per frame (all but the model, showing included), wall",
             lambda s: f"{s['nonmodel_ms_per_frame']:.2f} ms "
                       f"({s['nonmodel_share_of_frame_time_pct']:.1f} % of frame time)"),
-        row("main-thread work per frame (all but the model), CPU, median frame",
+        row("the step's work per frame (all but the model, showing included), CPU, "
+            "median frame",
             lambda s: f"{s['nonmodel_cpu_ms_per_frame']:.2f} ms "
                       f"({s['nonmodel_cpu_share_of_frame_time_pct']:.1f} %)"),
-        row("main thread CPU per frame, all of it (mean: rep ends, set-up, idle polls)",
+        row("main thread CPU per frame (mean; the step runs on the inference thread: the "
+            "main thread only waits, and shows with OpenCV's window)",
             lambda s: f"{s['main_thread_cpu_ms_per_frame']:.2f} ms"),
         row("process CPU per frame: bare model (the runs right before and after) -> "
             "live loop; the difference is the median of the rounds' differences",
@@ -603,6 +636,9 @@ def render_md(out: dict, fps: float) -> str:
                       f"(main thread {s['null_model_loop_main_cpu_ms_per_frame']:.2f}, "
                       f"other threads {s['null_model_loop_other_threads_cpu_ms_per_frame']:.2f}"
                       f"; {s['null_model_loop_cpu_share_of_frame_time_pct']:.1f} % of frame time)"),
+        row("the step on the main thread instead (before 2026-12-07), same rounds: "
+            "frames/s; process CPU beyond the model, share of frame time (round by round)",
+            _mainstep_cell),
         row("X server CPU per frame while the loop ran (another process, not in the "
             "line above)", lambda s: f"{s.get('xserver_cpu_ms_per_frame', 0.0):.2f} ms"),
         row("... process CPU beyond the model plus the X server's, share of frame time",
@@ -617,7 +653,7 @@ def render_md(out: dict, fps: float) -> str:
     ptable = ""
     if pcols:
         keys = list(dict.fromkeys(k for c in pcols for k in prof[c]))  # every column's rows
-        ptable = ("| part of the per-frame work (main thread CPU, ms/frame) | "
+        ptable = ("| part of the per-frame work (CPU of the thread running it, ms/frame) | "
                   + " | ".join(pcols) + " |\n|---|" + "---|" * len(pcols) + "\n"
                   + "\n".join(f"| {k} | " + " | ".join(
                       f"{prof[c][k]:.3f}" if k in prof[c] else "-" for c in pcols) + " |"
@@ -644,21 +680,27 @@ OpenCV's default thread pool the bare model costs
 pool workers that spin-wait afterwards).
 {pin_text}
 
-Where the main thread's time goes (`profile_steps`: `LiveSession.step` called directly on
-the same frames and landmarks, each part timed by wrapping the function it calls; the
-`overlay: ...` rows are parts of `overlay total`):
+Where the step's time goes (`profile_steps`: `LiveSession.step` called directly on
+the same frames and landmarks, back to back, each part timed by wrapping the function it
+calls; the `overlay: ...` rows are parts of `overlay total`). Back to back the step runs
+warm; in the loop, after the model, it costs more (the "CPU, median frame" row above):
 
 {ptable}
-"frame time" is the unpaced loop's time per frame (1 / its frames per second). The
-main thread's work (One Euro, metrics, calibration, exercise engine, HUD and overlay
-drawing, and with the window showing the picture) runs while the inference thread
-runs the model on the next frame, so it overlaps the model instead of adding to it.
+"frame time" is the unpaced loop's time per frame (1 / its frames per second). Each
+frame's step (One Euro, metrics, calibration, exercise engine, HUD and overlay drawing,
+and with the X11 window showing the picture) runs on the inference thread right after
+the model, on the model's CPU; the main thread only waits for the end (and shows the
+picture with OpenCV's window, which must stay on its thread). A thread that waits ~18 ms
+for each frame starts every step cold: the same step cost ~0.85 ms back to back and
+~1.4-1.5 ms after such a wait, sleeping or spinning, while right after the model it
+costs ~1.2-1.3 ms, and the model no longer shares the machine with it
+(`loop-mainstep` is the old design, in the same rounds).
 "window (x11)" is the window `hipform live` opens on Linux (`hipform/live/x11.py`:
 the frame written into MIT-SHM shared memory, the X server reads it from there);
 "window (opencv)" is OpenCV's Qt window (`imshow` + `waitKey`), the fallback, for
 comparison. With OpenCV's window the wall time is mostly `waitKey` waiting, not CPU.
 The process CPU line is the honest total: everything the live loop costs beyond the
-bare model (main-thread work plus the capture/inference hand-over and GIL switches).
+bare model (the step plus the capture/inference hand-over and GIL switches).
 The realtime row is the loop fed like a camera (newest-frame capture). On this loaded
 machine the model's time per frame has a long tail (p95 several times the median) and
 threads that sleep between paced frames wait to be rescheduled, so frames are dropped

@@ -84,6 +84,10 @@ class LiveOptions:
     calibrate_s: float = 6.0   # give up looking for a quiet stance after this long
     report: bool = True
     pin_cpu: bool | None = None  # model threads on a CPU of their own (hipform.affinity)
+    #: where each frame's work after the model (smoothing, metrics, engine, drawing)
+    #: runs: "model" = on the inference thread, right after the model, on its CPU (the
+    #: default: see :meth:`LiveSession._infer`); "main" = handed to the main thread
+    step_thread: str = "model"
 
 
 # ----------------------------------------------------------------------------- calibration
@@ -323,6 +327,16 @@ class LiveSession:
         self.recorder: Any = None
         self._grabber: FrameGrabber | None = None
         self._results: queue.Queue = queue.Queue(maxsize=2)
+        if opts.step_thread not in ("model", "main"):
+            raise ValueError(f"step_thread must be 'model' or 'main', got {opts.step_thread!r}")
+        self._inline = opts.step_thread == "model"
+        # a window that may be driven from another thread than the one that opened it
+        # (hipform's X11 window: one thread at a time) is shown from the inference
+        # thread too, so the main thread has no per-frame work left at all; OpenCV's
+        # window (Qt) stays on the main thread
+        self._worker_shows = self._inline and bool(getattr(window, "any_thread", False))
+        self._actions: deque[str] = deque()  # keys read on the main thread, for _infer
+        self._shown = threading.Semaphore(1)  # the main thread took the last picture
         self._stop = threading.Event()
         self._infer_error: BaseException | None = None
         self.frames_shown = 0  # frames taken from the model, paused ones included
@@ -332,6 +346,21 @@ class LiveSession:
 
     # ------------------------------------------------------------------ threads
     def _infer(self, grabber: FrameGrabber) -> None:
+        """The inference thread: the model on each frame the grabber hands over, then
+        (``step_thread="model"``) the frame's own work, :meth:`step`, on the same
+        thread; the drawn picture goes to the main thread, which only shows it and reads
+        the keys (key actions other than quit come back here through ``_actions`` and are
+        applied between two frames, so the session's state has one writer).
+
+        Why the step runs here, after the model, rather than on the main thread beside
+        the next frame's inference: on the 2-core machines measured (docs/README_live.md),
+        the same step cost ~0.85 ms of CPU run back to back but ~1.4-1.5 ms when the
+        thread had waited ~18 ms for the next frame, however it waited (sleeping or
+        spinning): the waiting thread starts each frame cold. Right after the model on
+        the model's own thread it cost ~1.27 ms, and the model no longer shares the
+        machine with it while running. The loop then runs at 1 / (model + step) frames
+        per second instead of 1 / model (e.g. ~51 instead of ~54 here, far above a
+        camera's 30), with the same capture-to-overlay latency."""
         watch = None
         if self.cpu_claim is not None:
             self.cpu_claim.pin()
@@ -344,16 +373,43 @@ class LiveSession:
                 if c is None:
                     if grabber.ended and grabber.finished:
                         break
+                    if self._worker_shows and self._last_img is not None:
+                        # no new frame: keep the window responsive (keys, repaints)
+                        if self._handle_key(self.window.poll()):
+                            break
                     continue
                 t0 = time.perf_counter()
                 xyzv, world = self.est.process(c.frame.bgr, c.frame.t_ms)
                 dt = (time.perf_counter() - t0) * 1000.0
                 if watch is not None:
                     watch()
-                self._put((c, xyzv, world, dt))
+                if self._worker_shows:
+                    # this thread also shows the picture and applies the keys read
+                    img = self.step(c, xyzv, world, dt)
+                    if img is not None and self._handle_key(self.window.show(img)):
+                        break
+                elif self._inline:
+                    # the previous picture has been shown and its keys read (as when
+                    # the main thread stepped: keys act from the next frame on)
+                    while not self._shown.acquire(timeout=0.05):
+                        if self._stop.is_set():
+                            return
+                    while self._actions:
+                        self._handle_key(self._actions.popleft())
+                    self._put(("shown", self.step(c, xyzv, world, dt)))
+                else:
+                    self._put((c, xyzv, world, dt))
         except BaseException as e:  # noqa: BLE001 - re-raised on the main thread
             self._infer_error = e
         finally:
+            if self._worker_shows:
+                # closed by the thread that drove it: after the X server died under
+                # this thread, closing from another one blocks forever in Xlib's
+                # display lock (seen with libX11 1.8, which makes displays thread-safe)
+                try:
+                    self.window.close()
+                except Exception as e:  # noqa: BLE001 - the session is saved regardless
+                    self._warn(f"closing the window failed: {e}")
             self._put(None)
 
     def _put(self, item: Any) -> None:
@@ -467,20 +523,36 @@ class LiveSession:
                 item = self._results.get(timeout=0.05)
             except queue.Empty:
                 # nothing new to show: keep the window responsive (keys, repaints)
-                # without pushing the same picture again
-                if self.window is not None and self._last_img is not None:
+                # without pushing the same picture again (unless _infer does it)
+                if (self.window is not None and self._last_img is not None
+                        and not self._worker_shows):
                     poll = getattr(self.window, "poll", None)
                     action = poll() if poll is not None else self.window.show(self._last_img)
-                    if self._handle_key(action):
+                    if self._key(action):
                         return
                 continue
             if item is None:
                 return
-            c, xyzv, world, model_ms = item
-            img = self.step(c, xyzv, world, model_ms)
+            if self._inline:
+                img = item[1]
+            else:
+                c, xyzv, world, model_ms = item
+                img = self.step(c, xyzv, world, model_ms)
             if self.window is not None and img is not None:
-                if self._handle_key(self.window.show(img)):
+                if self._key(self.window.show(img)):
                     return
+            if self._inline:
+                self._shown.release()
+
+    def _key(self, action: str | None) -> bool:
+        """A key read on the main thread: quit ends the loop here; other actions are
+        applied by the thread that runs :meth:`step` (here, or queued for ``_infer``)."""
+        if action is None:
+            return False
+        if action == "quit" or not self._inline:
+            return self._handle_key(action)
+        self._actions.append(action)
+        return False
 
     _last_img: np.ndarray | None = None
 

@@ -116,6 +116,8 @@ class OpenCVWindow:
     """
 
     backend = "opencv"
+    #: Qt's window is driven from the thread that opened it only
+    any_thread = False
 
     def __init__(self, title: str = "hipform live", size: tuple[int, int] | None = None) -> None:
         _require_display()

@@ -277,6 +277,9 @@ class X11Window:
     """
 
     backend = "x11"
+    #: may be used from another thread than the one that opened it, one thread at a
+    #: time (Xlib without XInitThreads: never two threads at once)
+    any_thread = True
 
     def __init__(self, title: str = "hipform live", size: tuple[int, int] | None = None,
                  display: str | None = None) -> None:

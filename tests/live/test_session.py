@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from hipform.core.metrics import View
 from hipform.exercises.types import Event, SessionState
@@ -157,10 +158,14 @@ def test_headless_lines_and_json_and_voice():
     assert rep["rep"]["faults"][0]["code"] == "knee_valgus"
 
 
-def test_window_keys_pause_switch_calibrate_record_quit(tmp_path: Path):
+@pytest.mark.parametrize("step_thread", ["model", "main"])
+def test_window_keys_pause_switch_calibrate_record_quit(tmp_path: Path, step_thread: str):
+    """Keys act from the frame after the one shown when they were pressed, whichever
+    thread runs the per-frame step (the inference thread by default: keys are then
+    handed to it and applied between two frames)."""
     win = ScriptedWindow({2: "pause", 4: "pause", 5: "exercise", 6: "side", 7: "calibrate",
                           8: "record", 12: "record", 14: "quit"})
-    s, _ = _session(n=100, window=win, out=tmp_path / "sess")
+    s, _ = _session(n=100, window=win, out=tmp_path / "sess", step_thread=step_thread)
     s.run_loop()
     assert s.stop_reason == "quit key" and win.closed
     assert len(win.shown) == 14
