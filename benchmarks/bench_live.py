@@ -373,7 +373,7 @@ def profile_steps(frames: list[Any], rows: list[tuple[np.ndarray, Any]], *,
         out[k] for k in nested), 4)
     top = [k for k in out if k not in nested and k != "overlay: HUD lines + cue box"]
     out["rest of the step"] = round(1000 * total / n - sum(out[k] for k in top), 4)
-    out["total (main thread)"] = round(1000 * total / n, 4)
+    out["total (the step)"] = round(1000 * total / n, 4)
     return out
 
 

@@ -1,15 +1,18 @@
 """The live loop: capture -> pose -> One Euro -> metrics -> exercise engine -> screen/voice.
 
-Threads (so a slow frame never stalls the camera, and drawing overlaps inference):
+Threads (so a slow frame never stalls the camera):
 
 * **capture** (:class:`~hipform.live.capture.FrameGrabber`): reads the camera (or a file
   paced at its own frame rate) and keeps only the newest frame (or, with
   ``drop=False``, hands over every frame).
-* **inference**: takes the newest frame, runs the pose model, passes the result on
-  through a 2-slot queue.
-* **main** (this one; OpenCV's GUI wants it): smoothing, metrics, calibration, exercise
-  engine, overlay, window, recording, printing. It never waits for the model except
-  when it has nothing to show.
+* **inference**: takes the newest frame, runs the pose model, then the frame's step
+  (smoothing, metrics, calibration, exercise engine, overlay, recording, printing) and
+  shows it in the X11 window, reading its keys (see :meth:`LiveSession._infer` for why
+  the step follows the model on its thread).
+* **main** (this one): waits for the end (Ctrl-C, ``max_seconds``); with OpenCV's
+  window (Qt wants its own thread) it shows the picture and reads the keys.
+  ``LiveOptions.step_thread="main"`` puts the step here too (the design before
+  2026-12-07, kept for comparison).
 
 At the end (quit key, ``max_seconds``, end of file, camera disconnected, display lost,
 Ctrl-C) the RAW landmarks of every processed frame are scored exactly as ``hipform
@@ -305,8 +308,8 @@ class LiveSession:
         self._rows: list[tuple[np.ndarray, np.ndarray, int, int]] = []
         self.latency_ms: list[float] = []
         self.model_ms: list[float] = []
-        self.step_ms: list[float] = []  # main-thread work per frame (everything but the model)
-        self.step_cpu_ms: list[float] = []  # the same in CPU time of the main thread
+        self.step_ms: list[float] = []  # the step's work per frame (everything but the model)
+        self.step_cpu_ms: list[float] = []  # the same in CPU time of the thread running it
         self.events: list[dict[str, Any]] = []
         self.size: tuple[int, int] | None = None
         from hipform.core.filters import OneEuroFilter
@@ -348,9 +351,11 @@ class LiveSession:
     def _infer(self, grabber: FrameGrabber) -> None:
         """The inference thread: the model on each frame the grabber hands over, then
         (``step_thread="model"``) the frame's own work, :meth:`step`, on the same
-        thread; the drawn picture goes to the main thread, which only shows it and reads
-        the keys (key actions other than quit come back here through ``_actions`` and are
-        applied between two frames, so the session's state has one writer).
+        thread, and with a window that allows it (``any_thread``: the X11 window) shows
+        the picture and applies the keys here too. With OpenCV's window the picture goes
+        to the main thread, which shows it and reads the keys (key actions other than
+        quit come back here through ``_actions`` and are applied between two frames, so
+        the session's state has one writer).
 
         Why the step runs here, after the model, rather than on the main thread beside
         the next frame's inference: on the 2-core machines measured (docs/README_live.md),
