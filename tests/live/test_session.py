@@ -109,8 +109,13 @@ class ScriptedWindow:
         self.script = script
         self.shown: list[np.ndarray] = []
         self.closed = False
+        self.any_thread = False
+        self.threads: set[str] = set()  # the threads that showed pictures
 
     def show(self, img, wait_ms: int = 1):
+        import threading
+
+        self.threads.add(threading.current_thread().name)
         self.shown.append(img.copy())
         return self.script.get(len(self.shown))
 
@@ -158,16 +163,22 @@ def test_headless_lines_and_json_and_voice():
     assert rep["rep"]["faults"][0]["code"] == "knee_valgus"
 
 
-@pytest.mark.parametrize("step_thread", ["model", "main"])
-def test_window_keys_pause_switch_calibrate_record_quit(tmp_path: Path, step_thread: str):
+@pytest.mark.parametrize(("step_thread", "any_thread"),
+                         [("model", True), ("model", False), ("main", False)])
+def test_window_keys_pause_switch_calibrate_record_quit(tmp_path: Path, step_thread: str,
+                                                        any_thread: bool):
     """Keys act from the frame after the one shown when they were pressed, whichever
-    thread runs the per-frame step (the inference thread by default: keys are then
-    handed to it and applied between two frames)."""
+    thread runs the per-frame step (the inference thread by default) and shows the
+    picture (the inference thread too for a window usable from any thread, like the X11
+    one; else the main thread, which hands the keys over between two frames)."""
     win = ScriptedWindow({2: "pause", 4: "pause", 5: "exercise", 6: "side", 7: "calibrate",
                           8: "record", 12: "record", 14: "quit"})
+    win.any_thread = any_thread
     s, _ = _session(n=100, window=win, out=tmp_path / "sess", step_thread=step_thread)
     s.run_loop()
     assert s.stop_reason == "quit key" and win.closed
+    assert win.threads == {"hipform-infer" if any_thread and step_thread == "model"
+                           else "MainThread"}
     assert len(win.shown) == 14
     # frames 3 and 4 arrived while paused: not fed to the engine, not kept
     eng = ScriptedEngine.instances[0]
