@@ -377,6 +377,14 @@ def profile_steps(frames: list[Any], rows: list[tuple[np.ndarray, Any]], *,
     return out
 
 
+def _extra_per_round(runs: list[dict]) -> tuple[list[float], list[float]]:
+    """Each unpaced loop's process CPU per frame beyond the bare model runs right before
+    and after it (ms), and the same as a share (%) of that loop's own frame time."""
+    extra = [x["cpu_ms_per_frame"] - x["model_cpu_ms_per_frame_adjacent"] for x in runs]
+    share = [100 * e * x["fps"] / 1000 for e, x in zip(extra, runs, strict=True)]
+    return extra, share
+
+
 def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
     """Medians over rounds for one variant (``suffix`` "" = headless, "+x11" /
     "+opencv" = with that window backend)."""
@@ -393,14 +401,12 @@ def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
     cpu_model = med("model", "cpu_ms_per_frame")
     cpu_loop = med(lp, "cpu_ms_per_frame")
     # each round's loop against the bare model runs right before and after it
-    extra_per_round = [x["cpu_ms_per_frame"] - x["model_cpu_ms_per_frame_adjacent"]
-                       for x in rounds[lp]]
+    extra_per_round, share_per_round = _extra_per_round(rounds[lp])
     vs_model_per_round = [x["fps"] / x["model_fps_adjacent"] for x in rounds[lp]]
     extra_cpu = float(statistics.median(extra_per_round))
     vs_model = float(statistics.median(vs_model_per_round))
     ms = "loop-mainstep" + suffix
-    ms_extra = [x["cpu_ms_per_frame"] - x["model_cpu_ms_per_frame_adjacent"]
-                for x in rounds[ms]]
+    ms_extra, ms_share = _extra_per_round(rounds[ms])
     ms_frame_ms = 1000.0 / med(ms, "fps")
     nl = "loop-null" + suffix
     null_cpu = med(nl, "cpu_ms_per_frame")
@@ -435,9 +441,7 @@ def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
         "null_model_loop_other_threads_cpu_ms_per_frame": round(null_cpu - null_main, 2),
         "null_model_loop_cpu_share_of_frame_time_pct": round(100 * null_cpu / frame_ms, 1),
         # the same share round by round (each loop and the model runs around it)
-        "process_cpu_extra_share_per_round_pct": [
-            round(100 * e * lr["fps"] / 1000, 1)
-            for e, lr in zip(extra_per_round, rounds[lp], strict=True)],
+        "process_cpu_extra_share_per_round_pct": [round(x, 1) for x in share_per_round],
         "loop_vs_adjacent_model_per_round": [round(r, 3) for r in vs_model_per_round],
         # the display server's work for the window (another process; 0 headless)
         "xserver_cpu_ms_per_frame": round(med(lp, "xserver_cpu_ms_per_frame"), 2),
@@ -448,9 +452,7 @@ def summarise(rounds: dict[str, list[dict]], suffix: str, fps: float) -> dict:
         "mainstep_process_cpu_extra_ms_per_frame": round(statistics.median(ms_extra), 2),
         "mainstep_process_cpu_extra_share_of_frame_time_pct": round(
             100 * statistics.median(ms_extra) / ms_frame_ms, 1),
-        "mainstep_process_cpu_extra_share_per_round_pct": [
-            round(100 * e * lr["fps"] / 1000, 1) for e, lr in zip(ms_extra, rounds[ms],
-                                                                 strict=True)],
+        "mainstep_process_cpu_extra_share_per_round_pct": [round(x, 1) for x in ms_share],
         "mainstep_main_thread_cpu_ms_per_frame": round(med(ms, "main_cpu_ms_per_frame"), 2),
         "target_fps_30_met": bool(loop_fps >= 30.0),
         "target_nonmodel_10pct_met": bool(extra_cpu <= 0.10 * frame_ms),
@@ -592,9 +594,9 @@ def render_md(out: dict, fps: float) -> str:
     pin_text = (
         "CPU pinning (`hipform/affinity.py`) was on, as `hipform live` runs by default: the "
         "model's threads and the inference thread (which runs the step too) on one CPU, "
-        "the main and capture threads on the other; the bare model ran pinned too (a pinned "
-        "model costs less CPU, so this comparison is the "
-        "stricter one)." if out.get("pin_cpu") else
+        "the main and capture threads on the other; the bare model ran pinned too (a "
+        "pinned model costs less CPU, so this comparison is the stricter one)."
+        if out.get("pin_cpu") else
         "CPU pinning was off (`HIPFORM_PIN_CPU=0`) for the bare model and the loop.")
     cols = list(v)
 

@@ -333,11 +333,13 @@ class LiveSession:
         if opts.step_thread not in ("model", "main"):
             raise ValueError(f"step_thread must be 'model' or 'main', got {opts.step_thread!r}")
         self._inline = opts.step_thread == "model"
-        # a window that may be driven from another thread than the one that opened it
-        # (hipform's X11 window: one thread at a time) is shown from the inference
-        # thread too, so the main thread has no per-frame work left at all; OpenCV's
-        # window (Qt) stays on the main thread
-        self._worker_shows = self._inline and bool(getattr(window, "any_thread", False))
+        # with no window, or one that may be driven from another thread than the one
+        # that opened it (hipform's X11 window: one thread at a time), the inference
+        # thread does all of a frame's work, showing included, and the main thread has
+        # none left; OpenCV's window (Qt) stays on the main thread, which shows each
+        # picture the inference thread hands over
+        self._infer_only = self._inline and (
+            window is None or bool(getattr(window, "any_thread", False)))
         self._actions: deque[str] = deque()  # keys read on the main thread, for _infer
         self._shown = threading.Semaphore(1)  # the main thread took the last picture
         self._stop = threading.Event()
@@ -352,7 +354,8 @@ class LiveSession:
         """The inference thread: the model on each frame the grabber hands over, then
         (``step_thread="model"``) the frame's own work, :meth:`step`, on the same
         thread, and with a window that allows it (``any_thread``: the X11 window) shows
-        the picture and applies the keys here too. With OpenCV's window the picture goes
+        the picture and applies the keys here too; headless, nothing of a frame is left
+        for the main thread either. With OpenCV's window the picture goes
         to the main thread, which shows it and reads the keys (key actions other than
         quit come back here through ``_actions`` and are applied between two frames, so
         the session's state has one writer).
@@ -380,7 +383,8 @@ class LiveSession:
                 if c is None:
                     if grabber.ended and grabber.finished:
                         break
-                    if self._worker_shows and self._last_img is not None:
+                    if (self._infer_only and self.window is not None
+                            and self._last_img is not None):
                         # no new frame: keep the window responsive (keys, repaints)
                         if self._handle_key(self.window.poll()):
                             break
@@ -390,10 +394,11 @@ class LiveSession:
                 dt = (time.perf_counter() - t0) * 1000.0
                 if watch is not None:
                     watch()
-                if self._worker_shows:
+                if self._infer_only:
                     # this thread also shows the picture and applies the keys read
                     img = self.step(c, xyzv, world, dt)
-                    if img is not None and self._handle_key(self.window.show(img)):
+                    if (self.window is not None and img is not None
+                            and self._handle_key(self.window.show(img))):
                         break
                 elif self._inline:
                     # the previous picture has been shown and its keys read (as when
@@ -409,7 +414,7 @@ class LiveSession:
         except BaseException as e:  # noqa: BLE001 - re-raised on the main thread
             self._infer_error = e
         finally:
-            if self._worker_shows:
+            if self._infer_only and self.window is not None:
                 # closed by the thread that drove it: after the X server died under
                 # this thread, closing from another one blocks forever in Xlib's
                 # display lock (seen with libX11 1.8, which makes displays thread-safe)
@@ -532,7 +537,7 @@ class LiveSession:
                 # nothing new to show: keep the window responsive (keys, repaints)
                 # without pushing the same picture again (unless _infer does it)
                 if (self.window is not None and self._last_img is not None
-                        and not self._worker_shows):
+                        and not self._infer_only):
                     poll = getattr(self.window, "poll", None)
                     action = poll() if poll is not None else self.window.show(self._last_img)
                     if self._key(action):

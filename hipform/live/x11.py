@@ -92,6 +92,7 @@ _IPC_PRIVATE, _IPC_CREAT, _IPC_RMID = 0, 0o1000, 0
 _KEYSYMS = {0xFF1B: 27, 0xFF0D: 13, 0xFF09: 9, 0xFF08: 8}
 
 _libs: tuple[Any, Any, Any] | None = None
+_io_exit_handler: Any = None  # XSetIOErrorExitHandler, when libX11 has it (>= 1.7)
 _errors: list[tuple[int, int]] = []
 
 
@@ -122,14 +123,13 @@ def _on_io_error(display: Any) -> int:
 
 @ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 def _on_io_exit(display: Any, data: Any) -> None:
-    """Called by Xlib (>= 1.7) after :func:`_on_io_error` instead of ``exit(1)``."""
-    if display:
-        _lost.add(int(display))
+    """Called by Xlib (>= 1.7) after :func:`_on_io_error` (which recorded the display)
+    instead of ``exit(1)``: returning is all it has to do."""
 
 
 def _load() -> tuple[Any, Any, Any]:
     """libX11, libXext and libc, with the prototypes used here."""
-    global _libs
+    global _libs, _io_exit_handler
     if _libs is not None:
         return _libs
     names = {"X11": "libX11.so.6", "Xext": "libXext.so.6", "c": "libc.so.6"}
@@ -198,6 +198,7 @@ def _load() -> tuple[Any, Any, Any]:
         exit_handler.restype, exit_handler.argtypes = None, [vp, vp, vp]
         x.XSetIOErrorHandler.restype, x.XSetIOErrorHandler.argtypes = vp, [vp]
         x.XSetIOErrorHandler(ctypes.cast(_on_io_error, vp))
+    _io_exit_handler = exit_handler  # set per display by X11Window (None: Xlib's default)
     _libs = (x, xext, libc)
     return _libs
 
@@ -293,9 +294,8 @@ class X11Window:
         self._dpy = dpy
         #: True once the connection to the X server broke (the window is then closed)
         self.lost = False
-        exit_handler = getattr(self._x, "XSetIOErrorExitHandler", None)
-        if exit_handler is not None:
-            exit_handler(dpy, ctypes.cast(_on_io_exit, ctypes.c_void_p), None)
+        if _io_exit_handler is not None:
+            _io_exit_handler(dpy, ctypes.cast(_on_io_exit, ctypes.c_void_p), None)
         try:
             if not self._xext.XShmQueryExtension(dpy):
                 raise X11Error(f"X display {name!r} has no MIT-SHM extension")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -113,8 +114,6 @@ class ScriptedWindow:
         self.threads: set[str] = set()  # the threads that showed pictures
 
     def show(self, img, wait_ms: int = 1):
-        import threading
-
         self.threads.add(threading.current_thread().name)
         self.shown.append(img.copy())
         return self.script.get(len(self.shown))
